@@ -1,0 +1,77 @@
+"""Users and who follows whom."""
+
+import hashlib
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+username_validator = RegexValidator(
+    r"^[A-Za-z0-9_.-]+\Z",
+    _("Use only letters, digits and the characters _ . -"),
+)
+
+
+class CaseInsensitiveUserManager(UserManager):
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(username__iexact=username)
+
+
+class User(AbstractUser):
+    username = models.CharField(
+        _("username"),
+        max_length=30,
+        unique=True,
+        validators=[MinLengthValidator(3), username_validator],
+        help_text=_("3 to 30 letters, digits and _ . - only."),
+        error_messages={"unique": _("That username is taken.")},
+    )
+    email = models.EmailField(_("email address"), unique=True)
+    about_me = models.TextField(_("about me"), max_length=500, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+
+    objects = CaseInsensitiveUserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def avatar_url(self, size: int = 80) -> str:
+        """Gravatar URL computed from the email hash; no network call."""
+        digest = hashlib.md5(self.email.strip().lower().encode(), usedforsecurity=False)
+        return f"https://www.gravatar.com/avatar/{digest.hexdigest()}?" + urlencode(
+            {"d": "identicon", "s": size}
+        )
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_set"
+    )
+    followed = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_set"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followed"], name="follow_once"),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followed")), name="no_self_follow"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower} → {self.followed}"

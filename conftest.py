@@ -1,0 +1,103 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.support.processes import ManagedProcess
+from tests.support.smtp import SmtpSink
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(available: bool, what: str) -> None:
+    """Skip a test whose service is missing, but fail in CI: CI never skips silently."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available")
+    pytest.skip(f"{what} is not available")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def require_postgres(db) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def require_redis() -> None:
+    require(bool(settings.REDIS_URL) and _port_open("127.0.0.1", 6379), "Redis (REDIS_URL)")
+
+
+@pytest.fixture
+def require_chromium() -> None:
+    require(Path("/usr/bin/chromium").exists(), "Chromium at /usr/bin/chromium")
+
+
+@pytest.fixture
+def outbox_mailers(settings, smtp_sink):  # type: ignore[no-untyped-def]
+    """Restore the real mailers (Django's test runner swaps them all for locmem).
+
+    "default" is the outbox; "delivery" talks SMTP to the test's sink.
+    """
+    settings.MAILERS = {
+        "default": {"BACKEND": "notifications.backends.OutboxEmailBackend"},
+        "delivery": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": smtp_sink.port, "timeout": 5},
+        },
+    }
+    return settings.MAILERS
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "proc"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def qcluster(transactional_db, smtp_sink, run_dir):  # type: ignore[no-untyped-def]
+    """Start real `manage.py qcluster` processes delivering to the test's sink.
+
+    Call the fixture's value to start one (optionally with extra env); every
+    process started is stopped, with its whole process group, at teardown.
+    """
+    started: list[ManagedProcess] = []
+
+    def start(env: dict[str, str] | None = None) -> ManagedProcess:
+        process = ManagedProcess(
+            ["qcluster"],
+            run_dir / f"qcluster-{len(started)}.log",
+            env={"EMAIL_URL": smtp_sink.url, **(env or {})},
+        ).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

@@ -1,0 +1,238 @@
+"""Settings shared by every environment, read from environment variables.
+
+Every variable has an embedded default that runs the whole product on one
+machine with no external service: a SQLite file, django-q2's ORM broker and a
+local SMTP sink. See the configuration table in README.md.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+SECRET_KEY = env("SECRET_KEY", default="django-insecure-local-development-key-change-me")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_q",
+    "anymail",
+    "notifications",
+    "accounts",
+    "microblog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "microblog.urls"
+WSGI_APPLICATION = "microblog.wsgi.application"
+ASGI_APPLICATION = "microblog.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+# The default SQLite file is shared by the web process and qcluster. IMMEDIATE
+# transactions take the write lock up front (no lock-upgrade deadlocks), WAL
+# lets readers run beside the writer, and the busy timeout waits for the lock
+# instead of failing with "database is locked".
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(exist_ok=True)  # the default database file lives there
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+else:
+    # Persistent connections: without them every q2 enqueue opens a connection.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts ---------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "timeline:home"
+LOGOUT_REDIRECT_URL = "timeline:explore"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation ---------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Content Security Policy ------------------------------------------------
+# Everything the site needs comes from its own origin.
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "https://www.gravatar.com", "data:"],
+    "style-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "frame-src": [CSP.SELF],
+    "frame-ancestors": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# --- Email ------------------------------------------------------------------
+# Every email Django sends goes to the outbox mailer ("default"), which stores
+# it durably; the notification worker delivers it through the "delivery"
+# mailer: SMTP from EMAIL_URL, or an Anymail ESP chosen by EMAIL_PROVIDER.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Microblog <noreply@microblog.localhost>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+ADMINS = [address.strip() for address in env.list("ADMINS", default=[]) if address.strip()]
+
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="smtp")
+ESP_API_KEY = env("ESP_API_KEY", default="")
+ESP_API_URL = env("ESP_API_URL", default="")
+
+
+def _smtp_mailer(url: str) -> dict:
+    config = environ.Env.email_url_config(url)
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": config["EMAIL_HOST"],
+            "port": config["EMAIL_PORT"],
+            "username": config.get("EMAIL_HOST_USER") or "",
+            "password": config.get("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": bool(config.get("EMAIL_USE_TLS", False)),
+            "use_ssl": bool(config.get("EMAIL_USE_SSL", False)),
+            "timeout": env.int("EMAIL_TIMEOUT", default=20),
+        },
+    }
+
+
+# The API key option each ESP's Anymail backend takes.
+ESP_BACKENDS = {
+    "postmark": ("anymail.backends.postmark.EmailBackend", "server_token"),
+    "mailgun": ("anymail.backends.mailgun.EmailBackend", "api_key"),
+    "sendgrid": ("anymail.backends.sendgrid.EmailBackend", "api_key"),
+    "amazon_ses": ("anymail.backends.amazon_ses.EmailBackend", None),
+}
+
+
+def _delivery_mailer() -> dict:
+    if EMAIL_PROVIDER == "smtp":
+        return _smtp_mailer(env("EMAIL_URL", default="smtp://127.0.0.1:1025"))
+    backend, key_option = ESP_BACKENDS[EMAIL_PROVIDER]
+    options = {}
+    if key_option:
+        options[key_option] = ESP_API_KEY
+    if ESP_API_URL:
+        options["api_url"] = ESP_API_URL
+    if EMAIL_PROVIDER == "mailgun" and env("MAILGUN_SENDER_DOMAIN", default=""):
+        options["sender_domain"] = env("MAILGUN_SENDER_DOMAIN")
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+MAILERS = {
+    "default": {"BACKEND": "notifications.backends.OutboxEmailBackend"},
+    "delivery": _delivery_mailer(),
+}
+
+ANYMAIL = {
+    # Basic-auth credentials ESPs must send to our tracking webhooks ("user:password").
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="change:me"),
+}
+
+# --- Notifications (the reusable framework's one settings dict) ------------
+NOTIFICATIONS = {
+    "DELIVERY_MAILER": "delivery",
+    "SITE_URL": SITE_URL,
+    "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10),
+    "BATCH_SIZE": env.int("NOTIFICATIONS_BATCH_SIZE", default=50),
+}
+
+# --- django-q2 ----------------------------------------------------------------
+# The outbox does the retrying, so q2 runs each task once (max_attempts=1) and
+# `retry` stays well above `timeout`: otherwise a slow task runs twice.
+REDIS_URL = env("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": "microblog",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 120,
+    "retry": 300,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "save_limit": 200,
+    "catch_up": False,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.5
+
+# --- Logging ----------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}

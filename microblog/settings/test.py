@@ -1,0 +1,26 @@
+"""Test settings: the base settings, made fast and hermetic.
+
+django-q2 reads Q_CLUSTER once at import, so the test broker is chosen here
+(REDIS_URL set: Redis, otherwise the ORM broker), not in a fixture.
+"""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, NOTIFICATIONS, Q_CLUSTER, VAR_DIR
+
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnop"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SITE_URL = "http://testserver"
+NOTIFICATIONS = {**NOTIFICATIONS, "SITE_URL": SITE_URL}
+ANYMAIL = {"WEBHOOK_SECRET": "hook:secret"}
+
+# Real worker processes in tests must see the test database, so SQLite tests
+# use a file, not an in-memory database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+
+Q_CLUSTER = {**Q_CLUSTER, "name": "microblog-test", "workers": 1, "poll": 0.1}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

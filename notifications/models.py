@@ -1,0 +1,179 @@
+"""The outbox and everything recorded about delivering it."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    """One email to one recipient: the durable truth about it.
+
+    A row is written in the same transaction as the event that caused it, and
+    only services change its status. The task queue merely wakes workers up.
+    """
+
+    class Status(models.TextChoices):
+        HELD = "held", _("held for digest")
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        SUPPRESSED = "suppressed", _("suppressed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    # Registry key of the notification type; "email" for messages handed to
+    # Django's mail API (password resets, error reports, sendtestemail).
+    kind = models.CharField(max_length=64, db_index=True)
+    category = models.CharField(max_length=64, blank=True)
+    transactional = models.BooleanField(default=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    to_address = models.CharField(max_length=254, db_index=True)
+    # JSON-serialisable ids the type builds its context from.
+    params = models.JSONField(default=dict, blank=True)
+    # A message given to Django's mail API, serialised (see backends.py).
+    message = models.JSONField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # Rows of one type to one recipient that may be coalesced into one email.
+    group_key = models.CharField(max_length=200, blank=True, db_index=True)
+
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    status_reason = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    provider = models.CharField(max_length=50, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Latest event reported by the provider: delivered, bounced, complained…
+    delivery_status = models.CharField(max_length=32, blank=True)
+
+    language = models.CharField(max_length=10, blank=True)
+    subject = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} → {self.to_address} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at handing a notification to the delivery mailer."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("sent")
+        RETRY = "retry", _("transient failure, will retry")
+        FAILED = "failed", _("permanent failure")
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Preference(models.Model):
+    """How a user wants one category of notifications delivered."""
+
+    class Mode(models.TextChoices):
+        IMMEDIATELY = "immediately", _("Immediately")
+        DIGEST = "digest", _("Daily digest")
+        OFF = "off", _("Off")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.CharField(max_length=64)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.IMMEDIATELY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "category"], name="one_preference_per_category")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.mode}"
+
+
+class TrackingEvent(models.Model):
+    """An event an ESP reported through its webhook, recorded once."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    esp_name = models.CharField(max_length=50)
+    event_type = models.CharField(max_length=32, db_index=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    timestamp = models.DateTimeField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.esp_name} {self.event_type} {self.event_id}"
+
+
+class Suppression(models.Model):
+    """An address the engine must not send (some kinds of) mail to."""
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", _("hard bounce")
+        COMPLAINED = "complained", _("spam complaint")
+        UNSUBSCRIBED = "unsubscribed", _("unsubscribed at the provider")
+        MANUAL = "manual", _("added by staff")
+
+    address = models.CharField(max_length=254, unique=True)  # stored lower-cased
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    source_event = models.ForeignKey(
+        TrackingEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.reason})"
+
+
+class Heartbeat(models.Model):
+    """Last time a worker process proved it was alive (written by the sweep)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

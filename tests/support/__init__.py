@@ -1,0 +1,1 @@
+"""Real collaborators for tests and benchmarks: an SMTP sink, worker processes."""

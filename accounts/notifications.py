@@ -1,0 +1,1 @@
+"""Notification types owned by accounts (new_follower)."""

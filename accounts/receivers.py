@@ -1,0 +1,1 @@
+"""Signal receivers of accounts: they only hand off to services."""

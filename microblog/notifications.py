@@ -1,0 +1,1 @@
+"""Notification types owned by posts (mention)."""

@@ -1,0 +1,1 @@
+"""Signal receivers of posts: they only hand off to services."""

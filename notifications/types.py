@@ -1,0 +1,86 @@
+"""Notification types: small declarative classes registered with the framework.
+
+A type says what an email is about (key, category, templates) and how to build
+its template context from the JSON-serialisable ids stored on the outbox row.
+Apps define their types in their own ``notifications.py`` and register them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils.functional import Promise
+
+from .exceptions import NotificationsError
+
+if TYPE_CHECKING:
+    from .models import Notification
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    label: str | Promise
+    transactional: bool = False
+
+
+class NotificationType:
+    """Base class of a notification type. Subclass, set the attributes, register."""
+
+    key: ClassVar[str]
+    category: ClassVar[Category]
+    # Templates: <template_prefix>.subject.txt, .txt and .html
+    template_prefix: ClassVar[str]
+
+    def get_context(self, *, notification: Notification) -> dict[str, Any]:
+        """Template context for `notification`, loaded from its params.
+
+        Raise `NotificationObsolete` when the email no longer makes sense
+        (the follow was undone, the post deleted): the row is cancelled.
+        """
+        raise NotImplementedError
+
+    def sample_params(self) -> dict[str, Any]:  # pragma: no cover - overridden
+        """Params for the staff preview page."""
+        return {}
+
+
+class NotificationObsolete(NotificationsError):  # noqa: N818 - reads as a state
+    """The notification should no longer be sent; the message is the reason."""
+
+
+class UnknownNotificationType(NotificationsError, LookupError):  # noqa: N818
+    pass
+
+
+class NotificationRegistry:
+    def __init__(self) -> None:
+        self._types: dict[str, NotificationType] = {}
+
+    def register(self, cls: type[NotificationType]) -> type[NotificationType]:
+        """Class decorator: ``@registry.register``."""
+        if cls.key in self._types:
+            raise ValueError(f"notification type {cls.key!r} is already registered")
+        self._types[cls.key] = cls()
+        return cls
+
+    def get(self, key: str) -> NotificationType:
+        try:
+            return self._types[key]
+        except KeyError:
+            raise UnknownNotificationType(key) from None
+
+    def all(self) -> list[NotificationType]:
+        return list(self._types.values())
+
+    def categories(self) -> list[Category]:
+        """Every category, in registration order, without duplicates."""
+        seen: dict[str, Category] = {}
+        for kind in self._types.values():
+            seen.setdefault(kind.category.key, kind.category)
+        return list(seen.values())
+
+
+registry = NotificationRegistry()
+register = registry.register

@@ -1,6 +1,12 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+
+from notifications.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("notifications/", include("notifications.urls")),
+    path("webhooks/anymail/", include("anymail.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("dev/inbox/", include("microblog.devinbox.urls")),
 ]

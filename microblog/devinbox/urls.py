@@ -1,0 +1,4 @@
+"""DEBUG-only dev inbox: the messages the local SMTP sink received."""
+
+app_name = "devinbox"
+urlpatterns: list = []

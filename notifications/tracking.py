@@ -1,0 +1,1 @@
+"""Receiver of Anymail's tracking signal: provider events about sent mail."""

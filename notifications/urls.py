@@ -1,0 +1,4 @@
+"""Recipient-facing pages: unsubscribe and preferences."""
+
+app_name = "notifications"
+urlpatterns: list = []

@@ -194,6 +194,10 @@ MAILERS = {
     "delivery": _delivery_mailer(),
 }
 
+# The local SMTP sink of `make run` stores what it receives here; the
+# DEBUG-only dev inbox (/dev/inbox/) reads it.
+DEV_INBOX_MAILDIR = env.path("DEV_INBOX_MAILDIR", default=str(VAR_DIR / "mail"))
+
 ANYMAIL = {
     # Basic-auth credentials ESPs must send to our tracking webhooks ("user:password").
     "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="change:me"),

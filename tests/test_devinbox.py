@@ -1,0 +1,68 @@
+"""The DEBUG-only dev inbox shows what the local SMTP sink stored."""
+
+import mailbox
+from email.message import EmailMessage
+
+import pytest
+
+
+@pytest.fixture
+def maildir(tmp_path, settings):
+    settings.DEV_INBOX_MAILDIR = tmp_path / "mail"
+    box = mailbox.Maildir(settings.DEV_INBOX_MAILDIR)
+    message = EmailMessage()
+    message["Subject"] = "bob is now following you!"
+    message["From"] = "noreply@example.com"
+    message["To"] = "alice@example.com"
+    message.set_content("Hello alice")
+    message.add_alternative("<p>Hello <b>alice</b><script>alert(1)</script></p>", subtype="html")
+    key = box.add(message)
+    return key
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True
+
+
+@pytest.mark.django_db
+def test_inbox_lists_caught_messages(client, maildir, debug):
+    response = client.get("/dev/inbox/")
+    assert response.status_code == 200
+    assert "bob is now following you!" in response.text
+
+
+@pytest.mark.django_db
+def test_message_page_shows_headers_text_and_sandboxed_html(client, maildir, debug):
+    response = client.get(f"/dev/inbox/{maildir}/")
+    assert response.status_code == 200
+    assert "alice@example.com" in response.text
+    assert "Hello alice" in response.text
+    assert f'sandbox src="/dev/inbox/{maildir}/html/"' in response.text
+
+
+@pytest.mark.django_db
+def test_html_part_is_served_under_a_sandboxing_policy(client, maildir, debug):
+    response = client.get(f"/dev/inbox/{maildir}/html/")
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    assert "sandbox" in policy
+    assert "default-src 'none'" in policy
+    assert "script-src" not in policy  # falls back to default-src 'none'
+
+
+@pytest.mark.django_db
+def test_unknown_message_is_404(client, maildir, debug):
+    assert client.get("/dev/inbox/nope/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_empty_when_the_sink_has_stored_nothing(client, settings, tmp_path, debug):
+    settings.DEV_INBOX_MAILDIR = tmp_path / "absent"
+    assert client.get("/dev/inbox/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/dev/inbox/", "/dev/inbox/x/", "/dev/inbox/x/html/"])
+def test_dev_inbox_does_not_exist_without_debug(client, maildir, path):
+    assert client.get(path).status_code == 404

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.csp import CSP
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 
 from .maildir import caught_message, caught_messages
@@ -49,6 +50,7 @@ def message_detail(request: HttpRequest, key: str) -> HttpResponse:
 # The email's own HTML, shown inside a sandboxed iframe: its inline styles are
 # allowed, scripts, forms and plugins are not.
 @debug_only
+@xframe_options_sameorigin
 @csp_override(
     {
         "default-src": [CSP.NONE],

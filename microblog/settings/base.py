@@ -130,12 +130,13 @@ SECURE_CSP = {
     "style-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "frame-src": [CSP.SELF],
-    "frame-ancestors": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# Pages that are meant to be framed (email previews) opt in per view.
+X_FRAME_OPTIONS = "DENY"
 
 # --- Email ------------------------------------------------------------------
 # Every email Django sends goes to the outbox mailer ("default"), which stores

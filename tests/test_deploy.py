@@ -1,0 +1,47 @@
+"""Production settings are secure, and the models match their migrations."""
+
+import os
+import subprocess
+import sys
+
+from tests.support.processes import BASE_DIR
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "microblog.settings.production",
+    "SECRET_KEY": "x7!k2-production-like-secret-for-the-deploy-check-5c9f0d3e1b8a6",
+    "SITE_URL": "https://microblog.example.com",
+    "ALLOWED_HOSTS": "microblog.example.com",
+    "ANYMAIL_WEBHOOK_SECRET": "webhook-user:a-long-random-webhook-password",
+}
+
+
+def test_check_deploy_with_production_settings_reports_nothing():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {**PRODUCTION, "SECRET_KEY": ""}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_models_and_migrations_agree():
+    result = manage(
+        "makemigrations", "--check", "--dry-run", DJANGO_SETTINGS_MODULE="microblog.settings.test"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,165 @@
+"""Provider events about sent mail: recorded once, linked, acted upon.
+
+Anymail normalises every ESP's webhook into an AnymailTrackingEvent; this
+module stores it (idempotent on the event id, since ESPs redeliver), links it
+to the outbox row that carried the message, keeps the row's delivery_status
+current and puts undeliverable or unwilling addresses on the suppression list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Notification, Suppression, TrackingEvent
+from .suppression import suppression_add
+
+logger = logging.getLogger(__name__)
+
+# How far along an event puts a message. delivery_status only moves forward,
+# so a late "delivered" does not hide an earlier complaint. Engagement events
+# (opened, clicked) say nothing new about delivery and are only recorded.
+_PROGRESS = {
+    EventType.QUEUED: 1,
+    EventType.SENT: 1,
+    EventType.DEFERRED: 2,
+    EventType.AUTORESPONDED: 3,
+    EventType.DELIVERED: 3,
+    EventType.FAILED: 4,
+    EventType.REJECTED: 4,
+    EventType.BOUNCED: 4,
+    EventType.UNSUBSCRIBED: 5,
+    EventType.COMPLAINED: 6,
+}
+
+# Rejections the ESP made because of the address itself (it bounced before,
+# it is malformed, the person complained or unsubscribed there): permanent.
+_PERMANENT_REJECTIONS = {
+    RejectReason.BOUNCED: Suppression.Reason.BOUNCED,
+    RejectReason.INVALID: Suppression.Reason.BOUNCED,
+    RejectReason.SPAM: Suppression.Reason.COMPLAINED,
+    RejectReason.UNSUBSCRIBED: Suppression.Reason.UNSUBSCRIBED,
+}
+
+# Postmark reports some non-permanent problems as "bounced" events: only its
+# HardBounce type (and a suppression it applied for a hard bounce) is permanent.
+_POSTMARK_HARD_BOUNCE_TYPES = {"HardBounce"}
+
+
+def event_id_for(*, event: AnymailTrackingEvent, esp_name: str) -> str:
+    """The ESP's event id or, when it gives none, a stable one derived from the event."""
+    if event.event_id:
+        return str(event.event_id)[:255]
+    timestamp = event.timestamp.isoformat() if event.timestamp else ""
+    parts = [esp_name, event.message_id or "", event.event_type or "", timestamp]
+    parts.append((event.recipient or "").lower())
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"derived:{digest}"
+
+
+def suppression_reason_for(*, event: AnymailTrackingEvent, esp_name: str) -> str | None:
+    """The suppression an event calls for, or None (delivered, deferred, soft bounce…)."""
+    if event.event_type == EventType.BOUNCED:
+        return Suppression.Reason.BOUNCED if _is_permanent_bounce(event, esp_name) else None
+    if event.event_type == EventType.COMPLAINED:
+        return Suppression.Reason.COMPLAINED
+    if event.event_type == EventType.UNSUBSCRIBED:
+        return Suppression.Reason.UNSUBSCRIBED
+    if event.event_type == EventType.REJECTED:
+        return _PERMANENT_REJECTIONS.get(event.reject_reason)
+    return None
+
+
+def _is_permanent_bounce(event: AnymailTrackingEvent, esp_name: str) -> bool:
+    if esp_name.lower() == "postmark" and isinstance(event.esp_event, dict):
+        if event.esp_event.get("RecordType") == "SubscriptionChange":
+            return True  # Postmark suppressed the address because of a hard bounce
+        return event.esp_event.get("Type") in _POSTMARK_HARD_BOUNCE_TYPES
+    # Anymail maps temporary failures to "deferred" for the other ESPs.
+    return True
+
+
+def tracking_event_record(*, event: AnymailTrackingEvent, esp_name: str) -> TrackingEvent | None:
+    """Record one provider event and act on it; None if it was recorded before.
+
+    Runs in one transaction: the event row, the outbox row's delivery status
+    and the suppression entry are written together or not at all, so a
+    failure answers 500 and the ESP's redelivery finds nothing half done.
+    """
+    event_id = event_id_for(event=event, esp_name=esp_name)
+    recipient = (event.recipient or "").strip()
+    message_id = (event.message_id or "").strip()
+    with transaction.atomic():
+        notification = _notification_for(message_id=message_id, recipient=recipient)
+        # Unique event_id: a concurrent redelivery gets the existing row back.
+        tracking_event, created = TrackingEvent.objects.get_or_create(
+            event_id=event_id,
+            defaults={
+                "esp_name": esp_name[:50],
+                "event_type": (event.event_type or EventType.UNKNOWN)[:32],
+                "recipient": recipient[:254],
+                "message_id": message_id[:255],
+                "notification": notification,
+                "timestamp": event.timestamp,
+                "description": event.description or event.mta_response or "",
+                "payload": _jsonable(event.esp_event),
+                "received_at": timezone.now(),
+            },
+        )
+        if not created:
+            logger.info("Ignored repeated %s event %s", esp_name, event_id)
+            return None
+        if notification is not None:
+            _advance_delivery_status(notification=notification, event_type=event.event_type)
+        reason = suppression_reason_for(event=event, esp_name=esp_name)
+        if reason and recipient:
+            suppression_add(
+                address=recipient,
+                reason=reason,
+                source_event=tracking_event,
+                note=f"{esp_name} {event.event_type} event",
+            )
+    return tracking_event
+
+
+def _notification_for(*, message_id: str, recipient: str) -> Notification | None:
+    if not message_id:
+        return None
+    candidates = Notification.objects.filter(provider_message_id=message_id).only(
+        "pk", "to_address", "delivery_status"
+    )
+    first = None
+    for notification in candidates[:20]:
+        if recipient and notification.to_address.lower() == recipient.lower():
+            return notification
+        first = first or notification
+    return first
+
+
+def _advance_delivery_status(*, notification: Notification, event_type: str) -> None:
+    progress = _PROGRESS.get(event_type)
+    if progress is None:
+        return
+    not_further = [status for status, rank in _PROGRESS.items() if rank <= progress]
+    # A conditional UPDATE: two events racing cannot move the status backwards.
+    Notification.objects.filter(pk=notification.pk).filter(
+        delivery_status__in=[*not_further, ""]
+    ).update(delivery_status=event_type, updated_at=timezone.now())
+
+
+def _jsonable(payload: Any) -> Any:
+    """The raw ESP payload as JSON (a legacy form post arrives as a QueryDict)."""
+    if payload is None:
+        return {}
+    if hasattr(payload, "lists"):
+        payload = {key: vals[0] if len(vals) == 1 else vals for key, vals in payload.lists()}
+    try:
+        return json.loads(json.dumps(payload, default=str))
+    except (TypeError, ValueError):
+        return {"repr": repr(payload)[:10000]}

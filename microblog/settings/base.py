@@ -202,6 +202,14 @@ DEV_INBOX_MAILDIR = env.path("DEV_INBOX_MAILDIR", default=str(VAR_DIR / "mail"))
 ANYMAIL = {
     # Basic-auth credentials ESPs must send to our tracking webhooks ("user:password").
     "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="change:me"),
+    # Mailgun also signs its webhooks. An empty key would let anyone forge the
+    # signature, so it is only set when given: without it Anymail answers
+    # Mailgun webhook calls with a configuration error instead of trusting them.
+    **(
+        {"MAILGUN_WEBHOOK_SIGNING_KEY": env("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY")}
+        if env("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY", default="")
+        else {}
+    ),
 }
 
 # --- Notifications (the reusable framework's one settings dict) ------------

@@ -12,7 +12,7 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SITE_URL = "http://testserver"
 NOTIFICATIONS = {**NOTIFICATIONS, "SITE_URL": SITE_URL}
-ANYMAIL = {"WEBHOOK_SECRET": "hook:secret"}
+ANYMAIL = {"WEBHOOK_SECRET": "hook:secret", "MAILGUN_WEBHOOK_SIGNING_KEY": "test-signing-key"}
 
 # Real worker processes in tests must see the test database, so SQLite tests
 # use a file, not an in-memory database.

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints medians of several runs and side-by-side ratios."""

@@ -1,18 +1,25 @@
-"""Serve each signed-in user in the language stored on their profile."""
+"""Per-request bookkeeping for the signed-in user."""
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+from .services import user_touch_last_seen
+
 
 class UserLanguageMiddleware:
+    """Serve each signed-in user in the language stored on their profile, and
+    record when they were last seen (a write at most every few minutes)."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.language:
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = translation.get_language()
+        if user is not None and user.is_authenticated:
+            if user.language:
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = translation.get_language()
+            user_touch_last_seen(user=user)
         return self.get_response(request)

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 username_validator = RegexValidator(
@@ -30,7 +31,11 @@ class User(AbstractUser):
         help_text=_("3 to 30 letters, digits and _ . - only."),
         error_messages={"unique": _("That username is taken.")},
     )
-    email = models.EmailField(_("email address"), unique=True)
+    email = models.EmailField(
+        _("email address"),
+        unique=True,
+        error_messages={"unique": _("An account with that email address already exists.")},
+    )
     about_me = models.TextField(_("about me"), max_length=500, blank=True)
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
@@ -41,12 +46,28 @@ class User(AbstractUser):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message=_("That username is taken."),
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message=_("An account with that email address already exists."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:profile", kwargs={"username": self.username})
+
+    @property
+    def avatar_url_large(self) -> str:
+        """The avatar for a profile header (templates cannot pass a size)."""
+        return self.avatar_url(256)
 
     def avatar_url(self, size: int = 80) -> str:
         """Gravatar URL computed from the email hash; no network call."""

@@ -9,4 +9,6 @@ urlpatterns = [
     path("webhooks/anymail/", include("anymail.urls")),
     path("healthz", healthz, name="healthz"),
     path("dev/inbox/", include("microblog.devinbox.urls")),
+    path("", include("accounts.urls")),
+    path("", include("microblog.timeline_urls")),
 ]

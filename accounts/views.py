@@ -1,0 +1,166 @@
+"""Signup, profiles, follow/unfollow and the language switcher."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import i18n
+from django.views.decorators.http import require_POST
+
+from microblog.pagination import paginate
+from microblog.selectors import posts_by_author
+
+from . import selectors, services
+from .exceptions import AccountsError, SelfFollowError
+from .forms import ProfileForm, SignupForm
+
+
+def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`require_POST`, answering other methods with a readable 405 page."""
+    checked = require_POST(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+        response = checked(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            page = render(request, "405.html", status=405)
+            page["Allow"] = response["Allow"]
+            return page
+        return response
+
+    return wrapper
+
+
+def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Redirect to the POSTed `next` if it is a URL of this site, else to `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("timeline:home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                language=getattr(request, "LANGUAGE_CODE", "en"),
+            )
+        except ValidationError as error:
+            # A concurrent signup took the name between validation and saving.
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome, %(username)s!") % {"username": user.username})
+            return redirect("timeline:home")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(
+            user=request.user,
+            about_me=form.cleaned_data["about_me"],
+            language=form.cleaned_data["language"],
+        )
+        messages.success(request, _("Your profile has been updated."))
+        return redirect(request.user)
+    return render(request, "accounts/profile_edit.html", {"form": form})
+
+
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    person = selectors.profile_get(username=username, viewer=request.user)
+    page = paginate(request, posts_by_author(author=person))
+    return render(request, "accounts/profile.html", {"person": person, "page": page})
+
+
+def followers(request: HttpRequest, username: str) -> HttpResponse:
+    person = selectors.profile_get(username=username, viewer=request.user)
+    page = paginate(request, selectors.followers_list(user=person))
+    users = [follow.follower for follow in page]
+    return render(
+        request,
+        "accounts/follow_list.html",
+        {"person": person, "page": page, "users": users, "showing": "followers"},
+    )
+
+
+def following(request: HttpRequest, username: str) -> HttpResponse:
+    person = selectors.profile_get(username=username, viewer=request.user)
+    page = paginate(request, selectors.following_list(user=person))
+    users = [follow.followed for follow in page]
+    return render(
+        request,
+        "accounts/follow_list.html",
+        {"person": person, "page": page, "users": users, "showing": "following"},
+    )
+
+
+def login_required_for_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like `login_required`, but after signing in the user comes back to the
+    profile page: the action URL itself only answers POST."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, username: str) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(reverse("accounts:profile", kwargs={"username": username}))
+        return view(request, username)
+
+    return wrapper
+
+
+def _follow_error(request: HttpRequest, error: AccountsError) -> HttpResponse:
+    return render(request, "accounts/follow_error.html", {"message": str(error)}, status=400)
+
+
+@post_only
+@login_required_for_action
+def follow(request: HttpRequest, username: str) -> HttpResponse:
+    person = selectors.user_get_active(username=username)
+    try:
+        services.follow_create(follower=request.user, followed=person)
+    except AccountsError as error:
+        return _follow_error(request, error)
+    messages.success(request, _("You are following %(username)s.") % {"username": person})
+    return _redirect_back(request, person.get_absolute_url())
+
+
+@post_only
+@login_required_for_action
+def unfollow(request: HttpRequest, username: str) -> HttpResponse:
+    person = selectors.user_get_active(username=username)
+    if person.pk == request.user.pk:
+        return _follow_error(request, SelfFollowError(_("You cannot unfollow yourself.")))
+    services.follow_delete(follower=request.user, followed=person)
+    messages.success(request, _("You are no longer following %(username)s.") % {"username": person})
+    return _redirect_back(request, person.get_absolute_url())
+
+
+@post_only
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie, safe redirect), and for a signed-in user
+    the choice is also stored on their profile, which wins from then on."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_language_set(user=request.user, language=language)
+    return response

@@ -115,9 +115,12 @@ def tracking_event_record(*, event: AnymailTrackingEvent, esp_name: str) -> Trac
         if not created:
             logger.info("Ignored repeated %s event %s", esp_name, event_id)
             return None
-        if notification is not None:
-            _advance_delivery_status(notification=notification, event_type=event.event_type)
         reason = suppression_reason_for(event=event, esp_name=esp_name)
+        if notification is not None:
+            status = event.event_type
+            if status == EventType.BOUNCED and reason is None:
+                status = EventType.DEFERRED  # a soft bounce: the ESP keeps trying
+            _advance_delivery_status(notification=notification, event_type=status)
         if reason and recipient:
             suppression_add(
                 address=recipient,

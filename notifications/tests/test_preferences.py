@@ -1,0 +1,313 @@
+"""Preferences, the suppression list, and what they let the worker send."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from notifications.models import Notification, Preference, Suppression
+from notifications.preferences import (
+    UnknownCategory,
+    delivery_block_reason,
+    preference_set,
+    preferences_for,
+)
+from notifications.suppression import (
+    is_suppressed,
+    suppression_add,
+    suppression_for,
+    suppression_remove,
+)
+from notifications.types import Category, NotificationType, registry
+
+pytestmark = pytest.mark.django_db
+
+Mode = Preference.Mode
+Status = Notification.Status
+Reason = Suppression.Reason
+
+
+def _register(monkeypatch: pytest.MonkeyPatch, key: str, category: Category) -> None:
+    kind = type(
+        f"Test{key.title()}Type",
+        (NotificationType,),
+        {"key": key, "category": category, "template_prefix": "x"},
+    )
+    monkeypatch.setitem(registry._types, key, kind())
+
+
+@pytest.fixture(autouse=True)
+def categories(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """The "social" and "mentions" categories, registered for the test if no app has yet."""
+    existing = {category.key for category in registry.categories()}
+    for key, label in (("social", "Social"), ("mentions", "Mentions")):
+        if key not in existing:
+            _register(monkeypatch, f"test_{key}", Category(key, label))
+    return ("social", "mentions")
+
+
+@pytest.fixture
+def account_category(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A transactional category: it has no preference."""
+    _register(monkeypatch, "test_security_alert", Category("test_account", "Account", True))
+    return "test_account"
+
+
+@pytest.fixture
+def alice():  # type: ignore[no-untyped-def]
+    return get_user_model().objects.create_user(
+        username="alice", email="alice@example.com", password="correct horse battery"
+    )
+
+
+def notification_for(user, *, category: str = "social", transactional: bool = False, **fields):  # type: ignore[no-untyped-def]
+    defaults = {
+        "kind": "test_social" if not transactional else "email",
+        "category": category,
+        "transactional": transactional,
+        "recipient": user,
+        "to_address": user.email,
+    }
+    return Notification.objects.create(**{**defaults, **fields})
+
+
+# --- Preferences -------------------------------------------------------------
+
+
+def test_every_registered_category_defaults_to_immediately(alice, account_category) -> None:
+    modes = preferences_for(user=alice)
+
+    assert modes["social"] == Mode.IMMEDIATELY
+    assert modes["mentions"] == Mode.IMMEDIATELY
+    assert account_category not in modes
+
+
+def test_preference_set_stores_one_row_per_category(alice) -> None:
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="social", mode=Mode.OFF)
+
+    assert Preference.objects.get(user=alice, category="social").mode == Mode.OFF
+    assert preferences_for(user=alice) == {
+        **preferences_for(user=alice),
+        "social": Mode.OFF,
+        "mentions": Mode.IMMEDIATELY,
+    }
+
+
+@pytest.mark.parametrize("category", ["no_such_category", "test_account"])
+def test_preference_set_refuses_unknown_and_transactional_categories(
+    alice, account_category, category
+) -> None:
+    with pytest.raises(UnknownCategory):
+        preference_set(user=alice, category=category, mode=Mode.OFF)
+    assert not Preference.objects.exists()
+
+
+def test_preference_set_refuses_an_unknown_mode(alice) -> None:
+    with pytest.raises(ValueError, match="mode"):
+        preference_set(user=alice, category="social", mode="weekly")
+
+
+# --- The preferences page ------------------------------------------------------
+
+
+def test_preferences_page_requires_login(client) -> None:
+    response = client.get(reverse("notifications:preferences"))
+
+    assert response.status_code == 302
+    assert "next=" in response["Location"]
+
+
+def test_preferences_page_offers_every_non_transactional_category(
+    alice, client, account_category
+) -> None:
+    client.force_login(alice)
+
+    response = client.get(reverse("notifications:preferences"))
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    expected = [c.key for c in registry.categories() if not c.transactional]
+    assert list(form.fields) == expected
+    assert {"social", "mentions"} <= set(form.fields)
+    assert account_category not in form.fields
+    assert [value for value, _ in form.fields["social"].choices] == [
+        "immediately",
+        "digest",
+        "off",
+    ]
+    content = response.content.decode()
+    assert "Daily digest" in content
+    assert "password resets, are always sent" in content
+
+
+def test_preferences_page_shows_the_current_choices(alice, client) -> None:
+    preference_set(user=alice, category="mentions", mode=Mode.DIGEST)
+    client.force_login(alice)
+
+    response = client.get(reverse("notifications:preferences"))
+
+    assert response.context["form"]["mentions"].value() == Mode.DIGEST
+
+
+def test_saving_preferences_stores_them_and_redirects_with_a_message(alice, client) -> None:
+    client.force_login(alice)
+    choices = dict.fromkeys(preferences_for(user=alice), Mode.IMMEDIATELY)
+    choices.update(social=Mode.OFF, mentions=Mode.DIGEST)
+
+    response = client.post(reverse("notifications:preferences"), choices)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("notifications:preferences")
+    assert preferences_for(user=alice)["social"] == Mode.OFF
+    assert preferences_for(user=alice)["mentions"] == Mode.DIGEST
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Your notification preferences were saved."
+    ]
+
+
+def test_an_invalid_choice_saves_nothing(alice, client) -> None:
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("notifications:preferences"), {"social": "off", "mentions": "weekly"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not Preference.objects.exists()
+
+
+# --- The suppression list ------------------------------------------------------
+
+
+def test_suppression_add_is_idempotent_and_lower_cases() -> None:
+    first = suppression_add(address=" Gone@Example.COM ", reason=Reason.COMPLAINED)
+    again = suppression_add(address="gone@example.com", reason=Reason.COMPLAINED)
+
+    assert first.pk == again.pk
+    assert Suppression.objects.get().address == "gone@example.com"
+
+
+def test_a_stronger_reason_replaces_a_weaker_one_but_not_the_reverse() -> None:
+    suppression_add(address="a@example.com", reason=Reason.UNSUBSCRIBED)
+    assert suppression_add(address="a@example.com", reason=Reason.BOUNCED).reason == Reason.BOUNCED
+    assert (
+        suppression_add(address="a@example.com", reason=Reason.COMPLAINED).reason == Reason.BOUNCED
+    )
+    assert Suppression.objects.count() == 1
+
+
+def test_suppression_is_matched_case_insensitively() -> None:
+    Suppression.objects.create(address="Typed.By@Hand.example", reason=Reason.MANUAL)
+
+    assert suppression_for(address="typed.by@hand.example") is not None
+    assert is_suppressed(address="TYPED.BY@HAND.EXAMPLE")
+    assert suppression_add(address="typed.by@hand.example", reason=Reason.BOUNCED).reason == (
+        Reason.MANUAL
+    )
+    assert Suppression.objects.count() == 1
+
+
+def test_suppression_remove() -> None:
+    suppression_add(address="back@example.com", reason=Reason.BOUNCED)
+
+    assert suppression_remove(address="Back@Example.com") == 1
+    assert not is_suppressed(address="back@example.com")
+    assert suppression_remove(address="back@example.com") == 0
+
+
+@pytest.mark.parametrize(
+    ("reason", "blocks_transactional"),
+    [
+        (Reason.BOUNCED, True),
+        (Reason.MANUAL, True),
+        (Reason.COMPLAINED, False),
+        (Reason.UNSUBSCRIBED, False),
+    ],
+)
+def test_which_reasons_stop_transactional_mail(reason, blocks_transactional) -> None:
+    suppression_add(address="x@example.com", reason=reason)
+
+    assert is_suppressed(address="x@example.com")
+    assert is_suppressed(address="x@example.com", transactional=True) is blocks_transactional
+
+
+# --- What the worker may send --------------------------------------------------
+
+
+def test_nothing_blocks_a_wanted_notification(alice) -> None:
+    assert delivery_block_reason(notification=notification_for(alice)) is None
+
+
+def test_a_category_turned_off_cancels(alice) -> None:
+    preference_set(user=alice, category="social", mode=Mode.OFF)
+
+    status, reason = delivery_block_reason(notification=notification_for(alice))
+
+    assert status == Status.CANCELLED
+    assert "social" in reason
+    assert delivery_block_reason(notification=notification_for(alice, category="mentions")) is None
+
+
+def test_digest_mode_does_not_block(alice) -> None:
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+
+    assert delivery_block_reason(notification=notification_for(alice)) is None
+
+
+@pytest.mark.parametrize("reason", list(Reason))
+def test_a_suppressed_address_is_suppressed(alice, reason) -> None:
+    suppression_add(address="ALICE@example.com", reason=reason)
+
+    status, why = delivery_block_reason(notification=notification_for(alice))
+
+    assert status == Status.SUPPRESSED
+    assert reason in why
+
+
+def test_the_address_on_the_row_is_what_counts(alice) -> None:
+    suppression_add(address="old-address@example.com", reason=Reason.BOUNCED)
+
+    assert delivery_block_reason(notification=notification_for(alice)) is None
+    blocked = notification_for(alice, to_address="Old-Address@example.com")
+    assert delivery_block_reason(notification=blocked)[0] == Status.SUPPRESSED
+
+
+def test_transactional_mail_ignores_preferences(alice) -> None:
+    preference_set(user=alice, category="social", mode=Mode.OFF)
+    reset = notification_for(alice, category="social", transactional=True)
+
+    assert delivery_block_reason(notification=reset) is None
+
+
+@pytest.mark.parametrize("reason", [Reason.COMPLAINED, Reason.UNSUBSCRIBED])
+def test_transactional_mail_still_reaches_complained_and_unsubscribed_addresses(
+    alice, reason
+) -> None:
+    suppression_add(address=alice.email, reason=reason)
+    reset = notification_for(alice, category="", transactional=True)
+
+    assert delivery_block_reason(notification=reset) is None
+
+
+@pytest.mark.parametrize("reason", [Reason.BOUNCED, Reason.MANUAL])
+def test_transactional_mail_is_not_sent_to_a_bounced_or_staff_suppressed_address(
+    alice, reason
+) -> None:
+    suppression_add(address=alice.email.upper(), reason=reason)
+    reset = notification_for(alice, category="", transactional=True)
+
+    assert delivery_block_reason(notification=reset)[0] == Status.SUPPRESSED
+
+
+def test_mail_without_a_recipient_account_is_checked_against_suppressions_only() -> None:
+    report = Notification.objects.create(
+        kind="email", transactional=True, to_address="ops@example.com"
+    )
+    assert delivery_block_reason(notification=report) is None
+
+    suppression_add(address="ops@example.com", reason=Reason.BOUNCED)
+    assert delivery_block_reason(notification=report)[0] == Status.SUPPRESSED

@@ -1,1 +1,114 @@
-"""Notification types owned by accounts (new_follower)."""
+"""Notification types owned by accounts (new_follower), and the services
+that start and withdraw them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from notifications.conf import conf
+from notifications.models import Notification
+from notifications.services import notification_enqueue, notification_withdraw_actor
+from notifications.types import Category, NotificationObsolete, NotificationType, register
+
+from .models import Follow, User
+
+SOCIAL = Category("social", _("New followers"))
+
+
+def profile_url(username: str) -> str:
+    """Absolute URL of a profile page."""
+    try:
+        path = reverse("accounts:profile", kwargs={"username": username})
+    except NoReverseMatch:
+        path = f"/u/{username}/"
+    return conf.absolute_url(path)
+
+
+def followers_headline(names: list[str]) -> str:
+    """"bob is now following you!", or the wording for several followers."""
+    if len(names) == 1:
+        return gettext("%(name)s is now following you!") % {"name": names[0]}
+    if len(names) == 2:
+        return gettext("%(first)s and %(second)s are now following you") % {
+            "first": names[0],
+            "second": names[1],
+        }
+    others = len(names) - 2
+    return ngettext(
+        "%(first)s, %(second)s and %(count)d other are now following you",
+        "%(first)s, %(second)s and %(count)d others are now following you",
+        others,
+    ) % {"first": names[0], "second": names[1], "count": others}
+
+
+def _follower_card(user: Any) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "name": user.get_full_name() or user.username,
+        "avatar_url": user.avatar_url(96),
+        "profile_url": profile_url(user.username),
+        # Following back is a POST on the profile page; the link lands there.
+        "follow_back_url": profile_url(user.username),
+    }
+
+
+def new_follower_context(*, followers: list[Any], recipient: Any | None) -> dict[str, Any]:
+    cards = [_follower_card(user) for user in followers]
+    return {
+        "followers": cards,
+        "follower": cards[0],
+        "others": cards[1:],
+        "headline": followers_headline([card["username"] for card in cards]),
+        "recipient_profile_url": profile_url(recipient.username) if recipient else "",
+    }
+
+
+@register
+class NewFollower(NotificationType):
+    """Someone (or, coalesced, several people) started following the recipient."""
+
+    key = "new_follower"
+    category = SOCIAL
+    template_prefix = "accounts/email/new_follower"
+    coalesce = True
+
+    def get_context(self, *, notification: Notification) -> dict[str, Any]:
+        actor_ids = [int(a) for a in notification.params.get("actor_ids", [])]
+        still_following = set(
+            Follow.objects.filter(
+                followed_id=notification.recipient_id, follower_id__in=actor_ids
+            ).values_list("follower_id", flat=True)
+        )
+        users = {u.pk: u for u in User.objects.filter(pk__in=still_following, is_active=True)}
+        followers = [users[pk] for pk in actor_ids if pk in users]
+        if not followers:
+            raise NotificationObsolete("the follow was undone before sending")
+        return new_follower_context(followers=followers, recipient=notification.recipient)
+
+    def sample_params(self) -> dict[str, Any]:
+        return {"actor_ids": []}
+
+    def sample_context(self) -> dict[str, Any]:
+        samples = [
+            User(username=name, email=f"{name}@example.com")
+            for name in ("bob", "carol", "dave", "erin")
+        ]
+        return new_follower_context(followers=samples, recipient=None)
+
+
+def new_follower_notify(*, follow: Follow) -> Notification | None:
+    """Tell the followed user about a new follow (after commit, by the worker)."""
+    return notification_enqueue(
+        kind=NewFollower.key, recipient=follow.followed, actor_id=follow.follower_id
+    )
+
+
+def new_follower_withdraw(*, follow: Follow) -> int:
+    """An unfollow before the email went out takes the follower off it."""
+    return notification_withdraw_actor(
+        kind=NewFollower.key, recipient_id=follow.followed_id, actor_id=follow.follower_id
+    )

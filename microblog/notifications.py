@@ -1,1 +1,108 @@
-"""Notification types owned by posts (mention)."""
+"""Notification types owned by posts (mention), and the service that starts them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models.functions import Lower
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.notifications import profile_url
+from notifications.models import Notification
+from notifications.services import notification_enqueue
+from notifications.types import Category, NotificationObsolete, NotificationType, register
+
+from .models import Post
+
+MENTIONS = Category("mentions", _("Mentions"))
+
+# "@alice" not preceded by a word character (so "bob@alice.com" is no mention);
+# usernames are 3-30 of letters, digits, _ . - (a trailing dot ends a sentence).
+MENTION_RE = re.compile(r"(?<![\w@.-])@([A-Za-z0-9_.-]{3,30})")
+
+
+def mentioned_usernames(body: str) -> list[str]:
+    """Lower-cased usernames mentioned in `body`, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for match in MENTION_RE.finditer(body):
+        seen.setdefault(match.group(1).rstrip(".-").lower(), None)
+    return [name for name in seen if len(name) >= 3]
+
+
+def post_url(post: Post) -> str:
+    """Absolute URL of a post: its own page when the site has one, else its
+    place on the author's profile."""
+    try:
+        return _reverse_post(post)
+    except NoReverseMatch:
+        return profile_url(post.author.username) + f"#post-{post.pk}"
+
+
+def _reverse_post(post: Post) -> str:
+    from notifications.conf import conf
+
+    return conf.absolute_url(reverse("timeline:post", kwargs={"pk": post.pk}))
+
+
+def mention_context(*, post: Post) -> dict[str, Any]:
+    author = post.author
+    return {
+        "post": post,
+        "post_body": post.body,
+        "post_url": post_url(post),
+        "author": {
+            "username": author.username,
+            "name": author.get_full_name() or author.username,
+            "avatar_url": author.avatar_url(96),
+            "profile_url": profile_url(author.username),
+        },
+    }
+
+
+@register
+class Mention(NotificationType):
+    """A post mentions the recipient with @username."""
+
+    key = "mention"
+    category = MENTIONS
+    template_prefix = "microblog/email/mention"
+
+    def get_context(self, *, notification: Notification) -> dict[str, Any]:
+        post = Post.objects.select_related("author").filter(pk=notification.params.get("post_id"))
+        post = post.first()
+        if post is None:
+            raise NotificationObsolete("the post was deleted before sending")
+        if not post.author.is_active:
+            raise NotificationObsolete("the author's account is no longer active")
+        return mention_context(post=post)
+
+    def sample_context(self) -> dict[str, Any]:
+        author = User(username="bob", email="bob@example.com")
+        post = Post(pk=1, author=author, body="Lunch at noon, @alice? 🍜")
+        return mention_context(post=post)
+
+
+def mentions_notify(*, post: Post) -> list[Notification]:
+    """Notify each existing user @mentioned in `post` once (never its author)."""
+    names = mentioned_usernames(post.body)
+    if not names:
+        return []
+    users = (
+        User.objects.annotate(username_lower=Lower("username"))
+        .filter(username_lower__in=names, is_active=True)
+        .exclude(pk=post.author_id)
+    )
+    rows = []
+    for user in users:
+        row = notification_enqueue(
+            kind=Mention.key,
+            recipient=user,
+            params={"post_id": post.pk, "author_id": post.author_id},
+            dedupe_key=f"mention:{post.pk}:{user.pk}",
+        )
+        if row is not None:
+            rows.append(row)
+    return rows

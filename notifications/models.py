@@ -50,6 +50,8 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Token of the claim that owns a "sending" row: only its worker may finish it.
+    claimed_by = models.CharField(max_length=64, blank=True)
     last_error = models.TextField(blank=True)
 
     provider = models.CharField(max_length=50, blank=True)

@@ -32,6 +32,9 @@ class NotificationType:
     category: ClassVar[Category]
     # Templates: <template_prefix>.subject.txt, .txt and .html
     template_prefix: ClassVar[str]
+    # Coalescing types merge a burst of events to one recipient into one row
+    # whose params["actor_ids"] lists every actor (see services.py).
+    coalesce: ClassVar[bool] = False
 
     def get_context(self, *, notification: Notification) -> dict[str, Any]:
         """Template context for `notification`, loaded from its params.
@@ -45,12 +48,17 @@ class NotificationType:
         """Params for the staff preview page."""
         return {}
 
+    def sample_context(self) -> dict[str, Any] | None:
+        """A template context for the staff preview page, built without the
+        database; None means "call get_context with sample_params"."""
+        return None
 
-class NotificationObsolete(NotificationsError):  # noqa: N818 - reads as a state
+
+class NotificationObsolete(NotificationsError):
     """The notification should no longer be sent; the message is the reason."""
 
 
-class UnknownNotificationType(NotificationsError, LookupError):  # noqa: N818
+class UnknownNotificationType(NotificationsError, LookupError):
     pass
 
 

@@ -1,0 +1,69 @@
+"""The framework's settings: one dict, ``settings.NOTIFICATIONS``, read lazily.
+
+Every key has its default here and nowhere else. Values are read at call time,
+so tests (and `override_settings`) can change them without reloading modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # MAILERS alias the worker hands messages to (SMTP or an Anymail ESP).
+    "DELIVERY_MAILER": "delivery",
+    # Absolute base of every link in an email, without a trailing slash.
+    "SITE_URL": "",
+    # Sender of notification emails; None means settings.DEFAULT_FROM_EMAIL.
+    "FROM_EMAIL": None,
+    # Tries (including the first) before a transiently failing row is failed.
+    "MAX_ATTEMPTS": 10,
+    # Exponential backoff: BASE * 2**(attempt-1) seconds, capped, +/- JITTER.
+    # With the defaults, ten tries span roughly a day.
+    "BACKOFF_BASE": 240,
+    "BACKOFF_CAP": 8 * 3600,
+    "BACKOFF_JITTER": 0.2,
+    # How long a claimed row stays "sending" before another worker may take it.
+    "LEASE_SECONDS": 300,
+    # Rows claimed and sent over one mailer connection.
+    "BATCH_SIZE": 50,
+    # Upper bound of batches one deliver_due task sends before it returns.
+    "MAX_BATCHES_PER_TASK": 20,
+    # Events of a coalescing type to one recipient within this many seconds
+    # share one email.
+    "COALESCE_WINDOW": 600,
+    # Seconds between two runs of the periodic sweep (django-q2 schedules at
+    # minute granularity, so values below 60 run every minute).
+    "SWEEP_INTERVAL": 60,
+    # notifications_status and /healthz: a heartbeat older than this, or a due
+    # row waiting longer than this, is unhealthy.
+    "HEARTBEAT_MAX_AGE": 300,
+    "MAX_DUE_AGE": 900,
+    # Name of the task queue hook tasks are enqueued under (for q2's admin).
+    "TASK_GROUP": "notifications",
+}
+
+
+class NotificationSettings:
+    """Attribute access to NOTIFICATIONS with defaults, read at call time."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"unknown notifications setting {name!r}")
+        user = getattr(settings, "NOTIFICATIONS", {}) or {}
+        value = user.get(name, DEFAULTS[name])
+        if name == "SITE_URL":
+            return str(value or "").rstrip("/")
+        if name == "FROM_EMAIL":
+            return value or settings.DEFAULT_FROM_EMAIL
+        return value
+
+    def absolute_url(self, path: str) -> str:
+        """`path` (already absolute or starting with /) joined to SITE_URL."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.SITE_URL}{path}"
+
+
+conf = NotificationSettings()

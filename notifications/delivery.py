@@ -1,0 +1,73 @@
+"""What a delivery failure means: try again later, or give up now.
+
+Transient: the server or the network is having a bad moment (connection
+refused, reset or timed out, SMTP 4xx, a dropped connection, an ESP answering
+429/5xx or not at all). Permanent: this message to this recipient will never
+be accepted (SMTP 5xx about the recipient or the message, an ESP refusing the
+recipient or the address). Unknown errors count as transient: retrying a
+message a few times is cheaper than losing it.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailInvalidAddress,
+    AnymailRecipientsRefused,
+    AnymailUnsupportedFeature,
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    permanent: bool
+    reason: str
+    # The mailer connection is unusable: reopen it before the next message.
+    connection_lost: bool = False
+
+
+def _smtp_code_permanent(code: int) -> bool:
+    return 500 <= code < 600
+
+
+def classify_failure(error: BaseException) -> Failure:
+    """Sort an exception raised while sending one message."""
+    name = type(error).__name__
+    text = f"{name}: {error}"[:1000]
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return Failure(False, text, connection_lost=True)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return Failure(bool(codes) and all(_smtp_code_permanent(c) for c in codes), text)
+    if isinstance(error, smtplib.SMTPResponseException):
+        # SMTPDataError, SMTPSenderRefused, SMTPAuthenticationError, 421…
+        code = error.smtp_code
+        if code == 421:  # the server is closing the connection
+            return Failure(False, text, connection_lost=True)
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            # Our credentials, not this message: keep it until they are fixed.
+            return Failure(False, text, connection_lost=True)
+        return Failure(_smtp_code_permanent(code), text)
+    if isinstance(error, smtplib.SMTPException):
+        return Failure(False, text, connection_lost=True)
+    if isinstance(error, (AnymailRecipientsRefused, AnymailInvalidAddress)):
+        return Failure(True, text)
+    if isinstance(error, AnymailUnsupportedFeature):
+        return Failure(True, text)
+    if isinstance(error, AnymailAPIError):
+        status = error.status_code
+        if status is None or status == 429 or status >= 500:
+            return Failure(False, text)
+        if status in (401, 403):  # our API key, not this message
+            return Failure(False, text)
+        return Failure(True, text)
+    if isinstance(error, (ConnectionError, socket.timeout, TimeoutError, ssl.SSLError)):
+        return Failure(False, text, connection_lost=True)
+    if isinstance(error, OSError):
+        return Failure(False, text, connection_lost=True)
+    return Failure(False, text)

@@ -1,0 +1,558 @@
+"""Writes to the outbox. Every status change of a row goes through here.
+
+The lifecycle of a row (see docs/notifications.md)::
+
+    queued ──claim──▶ sending ──▶ sent
+      ▲                  │ ├───▶ failed      (permanent error, or out of attempts)
+      │                  │ ├───▶ cancelled   (obsolete, recipient gone, preference)
+      └──transient error─┘ └───▶ suppressed  (address suppressed)
+      └──lease expired───┘
+
+A transition is one conditional UPDATE (``WHERE status = <expected>``), so two
+workers, or a worker and a web request, can never both win.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage, mailers
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import preferences
+from .conf import conf
+from .delivery import Failure, classify_failure
+from .models import DeliveryAttempt, Heartbeat, Notification
+from .rendering import (
+    EMAIL_KIND,
+    build_message,
+    message_id_of,
+    render_notification,
+    serialize_message,
+)
+from .types import NotificationObsolete, UnknownNotificationType, registry
+
+logger = logging.getLogger(__name__)
+
+Status = Notification.Status
+DELIVER_TASK = "notifications.tasks.deliver_due"
+
+
+# --- waking the workers ------------------------------------------------------
+
+
+def notifications_wake() -> bool:
+    """Ask the task queue to run deliver_due now. Never raises.
+
+    When the broker is unreachable the rows stay queued in the database and
+    the periodic sweep wakes a worker for them later.
+    """
+    from django_q.tasks import async_task
+
+    try:
+        async_task(DELIVER_TASK, task_name="notifications.deliver_due", group=conf.TASK_GROUP)
+    except Exception:
+        logger.exception("could not wake notification workers; the sweep will deliver later")
+        return False
+    return True
+
+
+def notifications_wake_on_commit() -> None:
+    """Wake the workers once the current transaction commits (once per transaction)."""
+    db = transaction.get_connection()
+    if db.in_atomic_block and any(
+        callback is notifications_wake for _, callback, *_ in db.run_on_commit
+    ):
+        return
+    transaction.on_commit(notifications_wake)
+
+
+# --- creating rows -----------------------------------------------------------
+
+
+def _group_key(kind: str, recipient_id: int) -> str:
+    return f"{kind}:{recipient_id}"
+
+
+def notification_enqueue(
+    *,
+    kind: str,
+    recipient: Any,
+    params: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+    actor_id: int | None = None,
+    send_at: datetime | None = None,
+) -> Notification | None:
+    """Write an outbox row for `recipient` in the current transaction.
+
+    No rendering and no network I/O happen here: the worker does both after
+    commit. Returns the row (possibly an existing one the event was merged
+    into), or None when nothing needs sending (duplicate `dedupe_key`, no
+    address). For coalescing types `actor_id` names who caused the event.
+    """
+    kind_type = registry.get(kind)
+    address = (getattr(recipient, "email", "") or "").strip()
+    if not address:
+        return None
+    params = dict(params or {})
+    if kind_type.coalesce:
+        if actor_id is None:
+            raise ValueError(f"{kind!r} coalesces events and needs an actor_id")
+        with transaction.atomic():
+            row = _coalesce(kind=kind, recipient=recipient, actor_id=actor_id, params=params)
+    else:
+        if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        try:
+            with transaction.atomic():
+                row = Notification.objects.create(
+                    kind=kind,
+                    category=kind_type.category.key,
+                    transactional=kind_type.category.transactional,
+                    recipient=recipient,
+                    to_address=address,
+                    params=params,
+                    dedupe_key=dedupe_key,
+                    language=getattr(recipient, "language", "") or "",
+                    next_attempt_at=send_at or timezone.now(),
+                )
+        except IntegrityError:
+            if dedupe_key:  # a concurrent request stored the same event
+                return None
+            raise
+    notifications_wake_on_commit()
+    return row
+
+
+def _coalesce(*, kind: str, recipient: Any, actor_id: int, params: dict[str, Any]) -> Notification:
+    """Merge `actor_id` into the recipient's pending row of `kind`, or start one.
+
+    Pending means queued and never attempted: once a worker claimed a row its
+    content is fixed. The first event of a burst is due at once; later ones
+    wait in one row until COALESCE_WINDOW after the previous email.
+    """
+    group_key = _group_key(kind, recipient.pk)
+    for _ in range(5):
+        now = timezone.now()
+        pending = (
+            Notification.objects.select_for_update()
+            .filter(group_key=group_key, status=Status.QUEUED, attempts=0)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if pending is None:
+            break
+        actors = list(pending.params.get("actor_ids", []))
+        if actor_id in actors:
+            return pending
+        merged = {**pending.params, "actor_ids": [*actors, actor_id]}
+        # The version check (updated_at) makes a concurrent merge retry instead
+        # of losing an actor; the status check loses to a worker's claim.
+        won = Notification.objects.filter(
+            pk=pending.pk, status=Status.QUEUED, attempts=0, updated_at=pending.updated_at
+        ).update(params=merged, updated_at=now)
+        if won:
+            pending.params = merged
+            return pending
+    now = timezone.now()
+    window = timedelta(seconds=conf.COALESCE_WINDOW)
+    previous = (
+        Notification.objects.filter(group_key=group_key, created_at__gte=now - window)
+        .exclude(status=Status.CANCELLED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    due = max(now, previous.created_at + window) if previous else now
+    kind_type = registry.get(kind)
+    return Notification.objects.create(
+        kind=kind,
+        category=kind_type.category.key,
+        transactional=kind_type.category.transactional,
+        recipient=recipient,
+        to_address=recipient.email,
+        params={**params, "actor_ids": [actor_id]},
+        group_key=group_key,
+        language=getattr(recipient, "language", "") or "",
+        next_attempt_at=due,
+    )
+
+
+def notification_withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
+    """Remove `actor_id` from the recipient's pending rows of `kind`.
+
+    A row left with no actor is cancelled. Rows already claimed are left
+    alone: the type's get_context re-checks the event at send time.
+    Returns the number of rows changed.
+    """
+    changed = 0
+    with transaction.atomic():
+        rows = Notification.objects.select_for_update().filter(
+            group_key=_group_key(kind, recipient_id), status=Status.QUEUED, attempts=0
+        )
+        for row in rows:
+            actors = list(row.params.get("actor_ids", []))
+            if actor_id not in actors:
+                continue
+            remaining = [a for a in actors if a != actor_id]
+            guard = Notification.objects.filter(pk=row.pk, status=Status.QUEUED, attempts=0)
+            if remaining:
+                changed += guard.update(
+                    params={**row.params, "actor_ids": remaining}, updated_at=timezone.now()
+                )
+            else:
+                changed += guard.update(
+                    status=Status.CANCELLED,
+                    status_reason="withdrawn: the event was undone before sending",
+                    updated_at=timezone.now(),
+                )
+    return changed
+
+
+def notification_store_message(*, message: EmailMessage) -> Notification:
+    """Store a message given to Django's mail API as one transactional row."""
+    recipients = [str(a) for a in message.recipients()]
+    recipient = None
+    if len(recipients) == 1:
+        from email.utils import parseaddr
+
+        address = parseaddr(recipients[0])[1]
+        recipient = get_user_model().objects.filter(email__iexact=address).first()
+    row = Notification.objects.create(
+        kind=EMAIL_KIND,
+        category="",
+        transactional=True,
+        recipient=recipient,
+        to_address=", ".join(recipients)[:254],
+        message=serialize_message(message),
+        subject=str(message.subject)[:1000],
+        body_text=str(message.body),
+    )
+    notifications_wake_on_commit()
+    return row
+
+
+# --- claiming ---------------------------------------------------------------
+
+
+def notifications_claim_due(*, limit: int, worker: str) -> list[Notification]:
+    """Move up to `limit` due rows from queued to sending, under a lease.
+
+    Atomic across processes: on PostgreSQL the candidates are locked with
+    SKIP LOCKED; elsewhere one conditional UPDATE tags them with this claim's
+    token and only the rows the UPDATE changed are returned.
+    """
+    now = timezone.now()
+    token = f"{worker[:40]}:{uuid.uuid4().hex[:16]}"
+    lease = now + timedelta(seconds=conf.LEASE_SECONDS)
+    due = Notification.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now).order_by(
+        "next_attempt_at", "id"
+    )
+    changes = {
+        "status": Status.SENDING,
+        "claimed_by": token,
+        "lease_expires_at": lease,
+        "updated_at": now,
+    }
+    from django.db.models import F
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+        else:
+            ids = list(due.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        Notification.objects.filter(id__in=ids, status=Status.QUEUED).update(
+            attempts=F("attempts") + 1, **changes
+        )
+    return list(
+        Notification.objects.select_related("recipient")
+        .filter(claimed_by=token, status=Status.SENDING)
+        .order_by("next_attempt_at", "id")
+    )
+
+
+def notifications_release_expired_leases() -> int:
+    """Return rows whose worker died mid-send to queued (or failed when out of tries)."""
+    now = timezone.now()
+    expired = Notification.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
+    exhausted = expired.filter(attempts__gte=conf.MAX_ATTEMPTS).update(
+        status=Status.FAILED,
+        status_reason="gave up: the worker stopped while sending, too many times",
+        claimed_by="",
+        lease_expires_at=None,
+        updated_at=now,
+    )
+    released = expired.filter(attempts__lt=conf.MAX_ATTEMPTS).update(
+        status=Status.QUEUED, claimed_by="", lease_expires_at=None, next_attempt_at=now,
+        updated_at=now,
+    )
+    if released or exhausted:
+        logger.warning("released %d expired lease(s), failed %d", released, exhausted)
+    return released
+
+
+# --- sending ------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+
+def _finish(row: Notification, **changes: Any) -> bool:
+    """Move a row this worker claimed out of sending; False if the lease was lost."""
+    now = timezone.now()
+    won = Notification.objects.filter(
+        pk=row.pk, status=Status.SENDING, claimed_by=row.claimed_by
+    ).update(claimed_by="", lease_expires_at=None, updated_at=now, **changes)
+    if not won:
+        logger.warning("notification %s: lease lost before the outcome was recorded", row.pk)
+    return bool(won)
+
+
+def backoff_delay(attempt: int) -> float:
+    """Seconds to wait after failed try number `attempt` (1-based), with jitter."""
+    delay = min(conf.BACKOFF_CAP, conf.BACKOFF_BASE * 2 ** max(attempt - 1, 0))
+    jitter = conf.BACKOFF_JITTER
+    return delay * random.uniform(1 - jitter, 1 + jitter)
+
+
+def _record_attempt(row: Notification, outcome: str, started: datetime, error: str = "") -> None:
+    duration = max(0, int((timezone.now() - started).total_seconds() * 1000))
+    DeliveryAttempt.objects.create(
+        notification_id=row.pk,
+        started_at=started,
+        duration_ms=duration,
+        outcome=outcome,
+        error=error,
+    )
+
+
+def _record_failure(row: Notification, failure: Failure, started: datetime) -> str:
+    if failure.permanent:
+        _record_attempt(row, DeliveryAttempt.Outcome.FAILED, started, failure.reason)
+        _finish(row, status=Status.FAILED, status_reason=failure.reason[:255],
+                last_error=failure.reason)
+        return "failed"
+    if row.attempts >= conf.MAX_ATTEMPTS:
+        _record_attempt(row, DeliveryAttempt.Outcome.FAILED, started, failure.reason)
+        reason = f"gave up after {row.attempts} attempts: {failure.reason}"
+        _finish(row, status=Status.FAILED, status_reason=reason[:255], last_error=failure.reason)
+        return "failed"
+    _record_attempt(row, DeliveryAttempt.Outcome.RETRY, started, failure.reason)
+    _finish(
+        row,
+        status=Status.QUEUED,
+        last_error=failure.reason,
+        next_attempt_at=timezone.now() + timedelta(seconds=backoff_delay(row.attempts)),
+    )
+    return "retry"
+
+
+def _stop(row: Notification, status: str, reason: str) -> str:
+    _finish(row, status=status, status_reason=reason[:255])
+    return status
+
+
+def _prepare(row: Notification) -> EmailMessage | str:
+    """Render `row` and check it may still be sent: a message, or the final status."""
+    started = timezone.now()
+    if row.kind != EMAIL_KIND:
+        try:
+            kind = registry.get(row.kind)
+        except UnknownNotificationType:
+            return _record_failure(row, Failure(True, f"unknown notification type {row.kind!r}"),
+                                   started)
+        recipient = row.recipient
+        if recipient is None or not getattr(recipient, "is_active", True):
+            return _stop(row, Status.CANCELLED, "the recipient no longer exists")
+        if not (recipient.email or "").strip():
+            return _stop(row, Status.CANCELLED, "the recipient has no email address")
+        row.to_address = recipient.email
+        try:
+            rendered = render_notification(notification=row, kind=kind)
+        except NotificationObsolete as obsolete:
+            return _stop(row, Status.CANCELLED, str(obsolete) or "obsolete")
+        except Exception as error:
+            logger.exception("notification %s: rendering failed", row.pk)
+            failure = Failure(True, f"rendering failed: {type(error).__name__}: {error}"[:1000])
+            return _record_failure(row, failure, started)
+        row.subject = rendered.subject
+        row.body_text = rendered.body_text
+        row.body_html = rendered.body_html
+        row.headers = rendered.headers
+        row.language = rendered.language
+        Notification.objects.filter(pk=row.pk, claimed_by=row.claimed_by).update(
+            to_address=row.to_address,
+            subject=row.subject,
+            body_text=row.body_text,
+            body_html=row.body_html,
+            headers=row.headers,
+            language=row.language,
+        )
+    blocked = preferences.delivery_block_reason(notification=row)
+    if blocked:
+        status, reason = blocked
+        return _stop(row, status, reason)
+    try:
+        return build_message(notification=row)
+    except Exception as error:
+        failure = Failure(True, f"building the message failed: {type(error).__name__}: {error}")
+        return _record_failure(row, failure, started)
+
+
+def _provider_name(mailer: Any) -> str:
+    return str(getattr(mailer, "esp_name", "") or "smtp").lower()[:50]
+
+
+def notifications_send(*, notifications: list[Notification]) -> SendReport:
+    """Send rows claimed by notifications_claim_due over one mailer connection."""
+    report = SendReport()
+    prepared: list[tuple[Notification, EmailMessage]] = []
+    for row in notifications:
+        outcome = _prepare(row)
+        if isinstance(outcome, str):
+            report.outcomes[row.pk] = outcome
+            if outcome == "failed":
+                report.failed += 1
+            else:
+                report.skipped += 1
+        else:
+            prepared.append((row, outcome))
+    if not prepared:
+        return report
+
+    mailer = mailers[conf.DELIVERY_MAILER]
+    provider = _provider_name(mailer)
+    is_open = False
+    down: Failure | None = None  # the server refused a connection: skip the rest
+    try:
+        for row, message in prepared:
+            started = timezone.now()
+            clock = time.monotonic()
+            if down is not None:
+                outcome = _record_failure(row, down, started)
+            else:
+                try:
+                    if not is_open:
+                        try:
+                            mailer.open()
+                        except Exception as error:
+                            down = classify_failure(error)
+                            raise
+                        is_open = True
+                    if not mailer.send_messages([message]):
+                        raise RuntimeError("the mailer accepted no message")
+                except Exception as error:
+                    failure = down or classify_failure(error)
+                    if failure.connection_lost and is_open:
+                        mailer.close()
+                        is_open = False
+                    outcome = _record_failure(row, failure, started)
+                else:
+                    message_id = message_id_of(message)[:255]
+                    _record_attempt(row, DeliveryAttempt.Outcome.SENT, started)
+                    _finish(
+                        row,
+                        status=Status.SENT,
+                        status_reason="",
+                        last_error="",
+                        sent_at=timezone.now(),
+                        provider=provider,
+                        provider_message_id=message_id,
+                    )
+                    outcome = "sent"
+                    logger.info(
+                        "notification %s sent in %.0f ms", row.pk, (time.monotonic() - clock) * 1000
+                    )
+            report.outcomes[row.pk] = outcome
+            if outcome == "sent":
+                report.sent += 1
+            elif outcome == "retry":
+                report.retried += 1
+            else:
+                report.failed += 1
+    finally:
+        if is_open:
+            try:
+                mailer.close()
+            except Exception:
+                logger.warning("closing the delivery mailer failed", exc_info=True)
+    return report
+
+
+# --- staff actions -----------------------------------------------------------
+
+RETRYABLE = (Status.FAILED, Status.CANCELLED, Status.SUPPRESSED, Status.QUEUED, Status.HELD)
+CANCELLABLE = (Status.QUEUED, Status.HELD)
+
+
+def notification_retry_now(*, notification: Notification) -> bool:
+    """Queue a row for an immediate new try (attempts start over for a finished row)."""
+    now = timezone.now()
+    changes: dict[str, Any] = {
+        "status": Status.QUEUED, "next_attempt_at": now, "status_reason": "", "updated_at": now,
+    }
+    if notification.status != Status.QUEUED:
+        changes["attempts"] = 0
+    won = Notification.objects.filter(pk=notification.pk, status__in=RETRYABLE).update(**changes)
+    if won:
+        notifications_wake_on_commit()
+    return bool(won)
+
+
+def notification_cancel(*, notification: Notification, reason: str = "cancelled by staff") -> bool:
+    """Cancel a row that has not been claimed yet."""
+    won = Notification.objects.filter(pk=notification.pk, status__in=CANCELLABLE).update(
+        status=Status.CANCELLED, status_reason=reason[:255], updated_at=timezone.now()
+    )
+    return bool(won)
+
+
+def notification_resend(*, notification: Notification) -> Notification:
+    """A new queued row with the same content (the original is left as it is)."""
+    row = Notification.objects.create(
+        kind=notification.kind,
+        category=notification.category,
+        transactional=notification.transactional,
+        recipient_id=notification.recipient_id,
+        to_address=notification.to_address,
+        params=notification.params,
+        message=notification.message,
+        language=notification.language,
+        subject=notification.subject,
+        body_text=notification.body_text,
+    )
+    notifications_wake_on_commit()
+    return row
+
+
+def notifications_purge(*, older_than: timedelta) -> int:
+    """Delete finished rows (sent, failed, cancelled, suppressed) older than `older_than`."""
+    cutoff = timezone.now() - older_than
+    finished = (Status.SENT, Status.FAILED, Status.CANCELLED, Status.SUPPRESSED)
+    deleted, _ = Notification.objects.filter(
+        Q(status__in=finished) & Q(updated_at__lt=cutoff)
+    ).delete()
+    return deleted
+
+
+def heartbeat_record(*, name: str) -> Heartbeat:
+    heartbeat, _ = Heartbeat.objects.update_or_create(
+        name=name, defaults={"seen_at": timezone.now()}
+    )
+    return heartbeat

@@ -1,0 +1,336 @@
+"""The delivery engine end to end inside one process: real SMTP sink, real
+templates, the worker's task called directly."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Follow
+from accounts.tests.factories import UserFactory
+from microblog.models import Post
+from notifications.models import DeliveryAttempt, Notification
+from notifications.services import (
+    notification_enqueue,
+    notifications_claim_due,
+    notifications_release_expired_leases,
+    notifications_send,
+)
+from notifications.tasks import sweep
+from notifications.types import Category, NotificationType, registry
+
+Status = Notification.Status
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_follower_gets_exactly_one_email_with_text_html_and_absolute_links(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    Follow.objects.create(follower=bob, followed=alice)
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.envelope_to == ["alice@example.com"]
+    assert received.header("Subject") == "bob is now following you!"
+    text = received.part("text/plain")
+    html = received.part("text/html")
+    assert "bob is now following you!" in text
+    assert "http://testserver/u/bob/" in text
+    assert 'href="http://testserver/u/bob/"' in html
+    assert bob.avatar_url(96).replace("&", "&amp;") in html
+    assert 'style="' in html  # CSS inlined
+    assert "<style" not in html
+    row = Notification.objects.get()
+    assert row.status == Status.SENT
+    assert received.header("X-Notification-ID") == str(row.pk)
+    assert received.header("Message-ID") == row.provider_message_id
+    assert received.header("List-Unsubscribe").startswith("<http://testserver/")
+    assert received.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
+    assert [a.outcome for a in row.attempt_log.all()] == [DeliveryAttempt.Outcome.SENT]
+
+
+def test_email_is_rendered_in_the_recipients_language(outbox_mailers, smtp_sink, bob, deliver):
+    chen = UserFactory(username="chen", email="chen@example.com", language="zh-hans")
+    Follow.objects.create(follower=bob, followed=chen)
+    deliver()
+    row = Notification.objects.get()
+    assert row.language == "zh-hans"
+    assert '<html lang="zh-hans">' in row.body_html
+
+
+def test_a_mention_emails_the_mentioned_user_once_with_the_post(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    post = Post.objects.create(author=bob, body="Lunch, @alice? And @ALICE again, @nobody, @bob")
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.envelope_to == ["alice@example.com"]
+    assert received.header("Subject") == "bob mentioned you"
+    assert "Lunch, @alice?" in received.part("text/plain")
+    assert f"#post-{post.pk}" in received.part("text/plain")
+    assert "http://testserver/u/bob/" in received.part("text/html")
+    assert Notification.objects.get().kind == "mention"
+
+
+def test_a_follow_rolled_back_leaves_no_row(alice, bob):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Follow.objects.create(follower=bob, followed=alice)
+        raise RuntimeError("the request failed")
+    assert not Notification.objects.exists()
+
+
+def test_enqueue_wakes_the_workers_only_after_commit(alice, bob, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        Follow.objects.create(follower=bob, followed=alice)
+        Post.objects.create(author=bob, body="hi @alice")
+    assert Notification.objects.count() == 2
+    assert len(callbacks) == 1  # one wake-up per transaction, not one per email
+
+
+def test_smtp_451_is_retried_and_sent_on_a_later_attempt(
+    outbox_mailers, smtp_sink, alice, bob, deliver, make_due
+):
+    smtp_sink.handler.responder = lambda envelope: "451 4.3.0 try again later"
+    Follow.objects.create(follower=bob, followed=alice)
+
+    deliver()
+
+    row = Notification.objects.get()
+    assert row.status == Status.QUEUED
+    assert row.attempts == 1
+    assert "451" in row.last_error
+    assert row.next_attempt_at > timezone.now() + timedelta(seconds=60)
+    assert deliver() == 0  # not due yet
+
+    smtp_sink.handler.responder = None
+    make_due()
+    deliver()
+
+    row.refresh_from_db()
+    assert row.status == Status.SENT
+    assert row.attempts == 2
+    assert [a.outcome for a in row.attempt_log.all()] == ["retry", "sent"]
+    assert len(smtp_sink.messages) == 1
+
+
+def test_smtp_550_fails_after_one_attempt(outbox_mailers, smtp_sink, alice, bob, deliver):
+    smtp_sink.handler.responder = lambda envelope: "550 5.1.1 no such user"
+    Follow.objects.create(follower=bob, followed=alice)
+
+    deliver()
+
+    row = Notification.objects.get()
+    assert row.status == Status.FAILED
+    assert row.attempts == 1
+    assert "550" in row.status_reason
+    assert [a.outcome for a in row.attempt_log.all()] == ["failed"]
+
+
+def test_server_down_is_retried_with_growing_delays_then_delivered(
+    outbox_mailers, smtp_sink, alice, bob, deliver, make_due
+):
+    smtp_sink.stop()
+    Follow.objects.create(follower=bob, followed=alice)
+    delays = []
+    for _ in range(3):
+        before = timezone.now()
+        deliver()
+        row = Notification.objects.get()
+        assert row.status == Status.QUEUED
+        delays.append((row.next_attempt_at - before).total_seconds())
+        make_due()
+    assert delays[0] < delays[1] < delays[2]
+    assert row.attempts == 3
+
+    smtp_sink.start()
+    deliver()
+
+    row.refresh_from_db()
+    assert row.status == Status.SENT
+    assert len(smtp_sink.messages) == 1
+
+
+def test_transient_failures_give_up_after_max_attempts(
+    outbox_mailers, smtp_sink, settings, alice, bob, deliver, make_due
+):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "MAX_ATTEMPTS": 2}
+    smtp_sink.handler.responder = lambda envelope: "451 busy"
+    Follow.objects.create(follower=bob, followed=alice)
+    deliver()
+    make_due()
+    deliver()
+    row = Notification.objects.get()
+    assert row.status == Status.FAILED
+    assert "gave up after 2 attempts" in row.status_reason
+
+
+@pytest.fixture
+def broken_type():  # type: ignore[no-untyped-def]
+    @registry.register
+    class Broken(NotificationType):
+        key = "test_broken_template"
+        category = Category("test", "Test")
+        template_prefix = "notifications/tests/does-not-exist"
+
+        def get_context(self, *, notification):  # type: ignore[no-untyped-def]
+            return {}
+
+    yield Broken
+    registry._types.pop(Broken.key)
+
+
+def test_a_rendering_error_fails_the_row_at_once(
+    outbox_mailers, smtp_sink, alice, broken_type, deliver
+):
+    notification_enqueue(kind=broken_type.key, recipient=alice, params={})
+    deliver()
+    row = Notification.objects.get()
+    assert row.status == Status.FAILED
+    assert "rendering failed" in row.status_reason
+    assert "TemplateDoesNotExist" in row.status_reason
+    assert smtp_sink.messages == []
+
+
+def names_in(received) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(re.findall(r"follower(\d+)", received.part("text/plain")))
+
+
+def test_ten_follows_within_a_minute_make_at_most_two_emails_naming_all_ten(
+    outbox_mailers, smtp_sink, alice, deliver, make_due
+):
+    followers = [UserFactory(username=f"follower{i}") for i in range(10)]
+    Follow.objects.create(follower=followers[0], followed=alice)
+    deliver()  # the first email goes out at once
+    for follower in followers[1:]:
+        Follow.objects.create(follower=follower, followed=alice)
+    deliver()  # the rest are held until the window ends
+    assert len(smtp_sink.messages) == 1
+    held = Notification.objects.get(status=Status.QUEUED)
+    assert held.next_attempt_at > timezone.now() + timedelta(seconds=500)
+
+    make_due()
+    deliver()
+
+    messages = smtp_sink.messages
+    assert len(messages) == 2
+    assert names_in(messages[0]) | names_in(messages[1]) == {str(i) for i in range(10)}
+    assert messages[1].header("Subject") == (
+        "follower1, follower2 and 7 others are now following you"
+    )
+
+
+def test_an_unfollow_before_sending_takes_the_follower_off_the_pending_email(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    carol = UserFactory(username="carol")
+    Follow.objects.create(follower=bob, followed=alice)
+    Follow.objects.create(follower=carol, followed=alice)
+    Follow.objects.filter(follower=bob).delete()
+
+    row = Notification.objects.get()
+    assert row.params["actor_ids"] == [carol.pk]
+    deliver()
+    assert smtp_sink.messages[0].header("Subject") == "carol is now following you!"
+
+
+def test_an_unfollow_of_every_follower_cancels_the_pending_email(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    Follow.objects.create(follower=bob, followed=alice)
+    Follow.objects.filter(follower=bob).delete()
+
+    deliver()
+
+    row = Notification.objects.get()
+    assert row.status == Status.CANCELLED
+    assert "withdrawn" in row.status_reason
+    assert smtp_sink.messages == []
+
+
+def test_an_unfollow_after_claiming_cancels_at_send_time(outbox_mailers, smtp_sink, alice, bob):
+    Follow.objects.create(follower=bob, followed=alice)
+    claimed = notifications_claim_due(limit=10, worker="test")
+    Follow.objects.filter(follower=bob).delete()  # too late to withdraw
+
+    notifications_send(notifications=claimed)
+
+    row = Notification.objects.get()
+    assert row.status == Status.CANCELLED
+    assert "undone" in row.status_reason
+    assert smtp_sink.messages == []
+
+
+def test_a_deleted_recipient_cancels_the_row(outbox_mailers, smtp_sink, alice, bob, deliver):
+    Post.objects.create(author=bob, body="hey @alice")
+    alice.delete()
+    deliver()
+    row = Notification.objects.get()
+    assert row.status == Status.CANCELLED
+    assert "recipient" in row.status_reason
+
+
+def test_a_row_claimed_once_cannot_be_claimed_again(alice, bob):
+    Follow.objects.create(follower=bob, followed=alice)
+
+    first = notifications_claim_due(limit=10, worker="one")
+    second = notifications_claim_due(limit=10, worker="two")
+
+    assert [row.pk for row in first] == [Notification.objects.get().pk]
+    assert second == []
+    row = Notification.objects.get()
+    assert row.status == Status.SENDING
+    assert row.lease_expires_at > timezone.now()
+
+
+def test_an_expired_lease_returns_the_row_to_queued_and_it_is_delivered(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    Follow.objects.create(follower=bob, followed=alice)
+    [claimed] = notifications_claim_due(limit=10, worker="crashed")
+    assert notifications_release_expired_leases() == 0  # lease still valid
+    Notification.objects.filter(pk=claimed.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert sweep() == 1
+
+    row = Notification.objects.get()
+    assert row.status == Status.QUEUED
+    deliver()
+    row.refresh_from_db()
+    assert row.status == Status.SENT
+    assert len(smtp_sink.messages) == 1
+
+
+def test_a_worker_that_lost_its_lease_cannot_record_an_outcome(
+    outbox_mailers, smtp_sink, alice, bob
+):
+    Follow.objects.create(follower=bob, followed=alice)
+    [stale] = notifications_claim_due(limit=10, worker="slow")
+    Notification.objects.filter(pk=stale.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    notifications_release_expired_leases()
+    [fresh] = notifications_claim_due(limit=10, worker="fast")
+
+    notifications_send(notifications=[stale])
+
+    fresh.refresh_from_db()
+    assert fresh.status == Status.SENDING
+    assert fresh.claimed_by != stale.claimed_by
+
+
+def test_a_batch_goes_over_one_connection(outbox_mailers, smtp_sink, alice, deliver):
+    for i in range(5):
+        Post.objects.create(author=UserFactory(username=f"poster{i}"), body=f"@alice #{i}")
+    before = smtp_sink.connections
+    deliver()
+    assert len(smtp_sink.messages) == 5
+    assert smtp_sink.connections - before == 1

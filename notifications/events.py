@@ -55,6 +55,10 @@ _POSTMARK_HARD_BOUNCE_TYPES = {"HardBounce"}
 def event_id_for(*, event: AnymailTrackingEvent, esp_name: str) -> str:
     """The ESP's event id or, when it gives none, a stable one derived from the event."""
     if event.event_id:
+        if esp_name.lower() == "amazon ses" and event.recipient:
+            # Anymail splits one SES notification into an event per recipient,
+            # all carrying the notification's id.
+            return f"{event.event_id}:{event.recipient.lower()}"[:255]
         return str(event.event_id)[:255]
     timestamp = event.timestamp.isoformat() if event.timestamp else ""
     parts = [esp_name, event.message_id or "", event.event_type or "", timestamp]
@@ -77,11 +81,21 @@ def suppression_reason_for(*, event: AnymailTrackingEvent, esp_name: str) -> str
 
 
 def _is_permanent_bounce(event: AnymailTrackingEvent, esp_name: str) -> bool:
-    if esp_name.lower() == "postmark" and isinstance(event.esp_event, dict):
-        if event.esp_event.get("RecordType") == "SubscriptionChange":
+    """Whether a "bounced" event means the address cannot receive mail.
+
+    Anymail maps most ESPs' temporary failures to "deferred", but a few report
+    them as bounces too; their raw payload tells the two apart.
+    """
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    esp = esp_name.lower()
+    if esp == "postmark":
+        if raw.get("RecordType") == "SubscriptionChange":
             return True  # Postmark suppressed the address because of a hard bounce
-        return event.esp_event.get("Type") in _POSTMARK_HARD_BOUNCE_TYPES
-    # Anymail maps temporary failures to "deferred" for the other ESPs.
+        return raw.get("Type") in _POSTMARK_HARD_BOUNCE_TYPES
+    if esp == "amazon ses":
+        return (raw.get("bounce") or {}).get("bounceType") == "Permanent"
+    if esp == "sendgrid":
+        return raw.get("type") != "blocked"  # "blocked": refused for now, not unknown
     return True
 
 

@@ -303,3 +303,35 @@ def test_derived_event_ids_tell_different_events_apart() -> None:
         "delivered",
         "opened",
     ]
+
+
+@pytest.mark.parametrize(
+    ("esp_name", "raw", "suppressed"),
+    [
+        ("Amazon SES", {"bounce": {"bounceType": "Permanent"}}, True),
+        ("Amazon SES", {"bounce": {"bounceType": "Transient"}}, False),
+        ("SendGrid", {"event": "bounce", "type": "bounce"}, True),
+        ("SendGrid", {"event": "bounce", "type": "blocked"}, False),
+        ("Mailgun", {"event-data": {"severity": "permanent"}}, True),
+    ],
+)
+def test_only_permanent_bounces_suppress(esp_name, raw, suppressed) -> None:
+    event = _event(event_type="bounced", reject_reason="bounced", event_id="e-1", esp_event=raw)
+
+    tracking.send(sender=None, event=event, esp_name=esp_name)
+
+    assert TrackingEvent.objects.count() == 1
+    assert Suppression.objects.exists() is suppressed
+
+
+def test_one_ses_notification_for_two_recipients_records_both() -> None:
+    raw = {"bounce": {"bounceType": "Permanent"}}
+    for recipient in ("one@example.com", "two@example.com"):
+        event = _event(event_type="bounced", event_id="sns-1", recipient=recipient, esp_event=raw)
+        tracking.send(sender=None, event=event, esp_name="Amazon SES")
+
+    assert TrackingEvent.objects.count() == 2
+    assert set(Suppression.objects.values_list("address", flat=True)) == {
+        "one@example.com",
+        "two@example.com",
+    }

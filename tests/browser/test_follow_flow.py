@@ -1,0 +1,71 @@
+"""Two people sign up in a real browser; one follows the other and unfollows."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "a-long-unusual-passphrase-42"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def block_gravatar(page: Page) -> None:
+    """There is no internet here: answer avatar requests at once with a 404."""
+
+    def fulfil(route: Route) -> None:
+        route.fulfill(status=404, body="")
+
+    page.route("https://www.gravatar.com/**", fulfil)
+
+
+def sign_up(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/signup/", wait_until="domcontentloaded")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=email]", f"{username}@example.com")
+    page.fill("input[name=password1]", PASSWORD)
+    page.fill("input[name=password2]", PASSWORD)
+    page.click("button:has-text('Sign up') >> nth=-1")
+    page.wait_for_url(f"{base_url}/", wait_until="domcontentloaded")
+
+
+def log_out(page: Page) -> None:
+    page.click("button:has-text('Log out')")
+    page.wait_for_load_state("domcontentloaded")
+
+
+def test_follow_and_unfollow_through_the_ui(require_chromium, live_server, page: Page):
+    base_url = live_server.url
+    page.set_default_timeout(10_000)
+    block_gravatar(page)
+
+    sign_up(page, base_url, "writer")
+    page.fill("textarea[name=body]", "Hello from the browser test!")
+    page.click("button:has-text('Post')")
+    page.wait_for_url(f"{base_url}/", wait_until="domcontentloaded")
+    expect(page.locator(".post-body").first).to_have_text("Hello from the browser test!")
+    log_out(page)
+
+    sign_up(page, base_url, "reader")
+    page.goto(f"{base_url}/u/writer/", wait_until="domcontentloaded")
+    followers = page.get_by_test_id("followers-count")
+    expect(followers).to_have_text("0")
+
+    page.get_by_test_id("follow").click()
+    page.wait_for_load_state("domcontentloaded")
+    expect(page.get_by_test_id("followers-count")).to_have_text("1")
+    expect(page.locator(".message-success")).to_contain_text("You are following writer.")
+    expect(page.get_by_test_id("unfollow")).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "profile.png"), full_page=True)
+
+    page.goto(f"{base_url}/", wait_until="domcontentloaded")
+    expect(page.locator(".post-body").first).to_have_text("Hello from the browser test!")
+    page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
+
+    page.goto(f"{base_url}/u/writer/", wait_until="domcontentloaded")
+    page.get_by_test_id("unfollow").click()
+    page.wait_for_load_state("domcontentloaded")
+    expect(page.get_by_test_id("followers-count")).to_have_text("0")
+    expect(page.get_by_test_id("follow")).to_be_visible()

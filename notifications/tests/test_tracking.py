@@ -11,14 +11,17 @@ import copy
 import hashlib
 import hmac
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from anymail.signals import AnymailTrackingEvent, tracking
+from django.db import connection
 from django.test import Client
 
+from notifications.events import tracking_event_record
 from notifications.models import Notification, Suppression, TrackingEvent
 
 pytestmark = pytest.mark.django_db
@@ -335,3 +338,29 @@ def test_one_ses_notification_for_two_recipients_records_both() -> None:
         "one@example.com",
         "two@example.com",
     }
+
+
+@pytest.mark.postgres
+def test_concurrent_redeliveries_are_recorded_once(require_postgres, transactional_db) -> None:
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            barrier.wait(timeout=10)
+            event = _event(event_type="complained", event_id="same-event")
+            tracking_event_record(event=event, esp_name="SendGrid")
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert TrackingEvent.objects.count() == 1
+    assert Suppression.objects.get().reason == Suppression.Reason.COMPLAINED

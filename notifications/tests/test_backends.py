@@ -1,0 +1,99 @@
+"""Django's mail API goes through the outbox and arrives at the SMTP sink."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives, send_mail
+from django.core.management import call_command
+from django.test import Client
+
+from notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def test_send_mail_stores_one_transactional_row_and_the_worker_delivers_it(
+    outbox_mailers, smtp_sink, deliver
+):
+    sent = send_mail("Hello", "Plain body", "from@example.com", ["to@example.com"])
+
+    assert sent == 1
+    row = Notification.objects.get()
+    assert row.kind == "email"
+    assert row.transactional is True
+    assert row.status == Notification.Status.QUEUED
+    assert smtp_sink.messages == []  # nothing sent in the request
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.header("Subject") == "Hello"
+    assert received.part("text/plain").strip() == "Plain body"
+    assert received.header("X-Notification-ID") == str(row.pk)
+    row.refresh_from_db()
+    assert row.status == Notification.Status.SENT
+
+
+def test_the_outbox_preserves_alternatives_attachments_and_headers(
+    outbox_mailers, smtp_sink, deliver
+):
+    message = EmailMultiAlternatives(
+        subject="Report",
+        body="See attached",
+        from_email="reports@example.com",
+        to=["a@example.com"],
+        cc=["c@example.com"],
+        bcc=["b@example.com"],
+        reply_to=["r@example.com"],
+        headers={"X-Custom": "yes"},
+    )
+    message.attach_alternative("<p>See <b>attached</b></p>", "text/html")
+    message.attach("data.bin", bytes(range(256)), "application/octet-stream")
+    message.attach("notes.txt", "some notes ✓", "text/plain")
+    assert message.send() == 1
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert sorted(received.envelope_to) == ["a@example.com", "b@example.com", "c@example.com"]
+    assert received.header("Cc") == "c@example.com"
+    assert received.header("Reply-To") == "r@example.com"
+    assert received.header("X-Custom") == "yes"
+    assert received.part("text/html").strip() == "<p>See <b>attached</b></p>"
+    attachments = {
+        part.get_filename(): part.get_content() for part in received.message.iter_attachments()
+    }
+    assert attachments["data.bin"] == bytes(range(256))
+    assert attachments["notes.txt"].strip() == "some notes ✓"
+
+
+def test_sendtestemail_goes_through_the_outbox(outbox_mailers, smtp_sink, deliver):
+    call_command("sendtestemail", "you@example.com")
+    assert Notification.objects.filter(kind="email", to_address="you@example.com").exists()
+    deliver()
+    assert smtp_sink.messages[0].envelope_to == ["you@example.com"]
+
+
+def test_the_test_runner_swaps_mailers_for_locmem_without_outbox_mailers():
+    send_mail("Hello", "body", "from@example.com", ["to@example.com"])
+    assert len(mail.outbox) == 1
+    assert not Notification.objects.exists()
+
+
+def test_a_password_reset_goes_through_the_outbox_not_the_request(
+    outbox_mailers, smtp_sink, alice, deliver
+):
+    from django.urls import reverse
+
+    before = smtp_sink.connections
+    Client().post(reverse("accounts:password_reset"), {"email": "alice@example.com"})
+    row = Notification.objects.get(to_address="alice@example.com")
+    assert row.recipient == alice
+    assert smtp_sink.connections == before  # the request opened no SMTP connection
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.envelope_to == ["alice@example.com"]
+    assert "http://testserver/" in received.part("text/plain")

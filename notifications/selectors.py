@@ -1,0 +1,114 @@
+"""Reads about the outbox, for the admin dashboard, the status command and /healthz."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Min
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from .conf import conf
+from .models import Heartbeat, Notification
+
+Status = Notification.Status
+
+
+def notifications_count_by_status() -> dict[str, int]:
+    counts = {status.value: 0 for status in Status}
+    for row in Notification.objects.values("status").annotate(n=Count("id")).order_by():
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def notifications_oldest_due_age(*, now: datetime | None = None) -> float | None:
+    """Seconds the longest-waiting due queued row has been due, or None."""
+    now = now or timezone.now()
+    oldest = Notification.objects.filter(
+        status=Status.QUEUED, next_attempt_at__lte=now
+    ).aggregate(oldest=Min("next_attempt_at"))["oldest"]
+    return None if oldest is None else (now - oldest).total_seconds()
+
+
+def notifications_finished_since(*, since: datetime) -> dict[str, int]:
+    sent = Notification.objects.filter(status=Status.SENT, sent_at__gte=since).count()
+    failed = Notification.objects.filter(status=Status.FAILED, updated_at__gte=since).count()
+    return {"sent": sent, "failed": failed}
+
+
+def notifications_last_success() -> datetime | None:
+    return Notification.objects.filter(status=Status.SENT).aggregate(last=Max("sent_at"))["last"]
+
+
+def heartbeat_age(*, name: str = "sweep", now: datetime | None = None) -> float | None:
+    seen = Heartbeat.objects.filter(name=name).values_list("seen_at", flat=True).first()
+    return None if seen is None else ((now or timezone.now()) - seen).total_seconds()
+
+
+@dataclass
+class OutboxHealth:
+    counts: dict[str, int]
+    oldest_due_age: float | None
+    sent_last_hour: int
+    failed_last_hour: int
+    last_success: datetime | None
+    heartbeat_age: float | None
+    problems: list[str]
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+
+def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
+    """Everything an operator asks first, and what is wrong with it."""
+    now = now or timezone.now()
+    finished = notifications_finished_since(since=now - timedelta(hours=1))
+    oldest = notifications_oldest_due_age(now=now)
+    beat = heartbeat_age(now=now)
+    problems = []
+    if beat is None:
+        problems.append("no worker heartbeat yet (is qcluster running with the sweep schedule?)")
+    elif beat > conf.HEARTBEAT_MAX_AGE:
+        problems.append(f"worker heartbeat is {beat:.0f}s old (limit {conf.HEARTBEAT_MAX_AGE}s)")
+    if oldest is not None and oldest > conf.MAX_DUE_AGE:
+        problems.append(f"oldest due row has waited {oldest:.0f}s (limit {conf.MAX_DUE_AGE}s)")
+    return OutboxHealth(
+        counts=notifications_count_by_status(),
+        oldest_due_age=oldest,
+        sent_last_hour=finished["sent"],
+        failed_last_hour=finished["failed"],
+        last_success=notifications_last_success(),
+        heartbeat_age=beat,
+        problems=problems,
+    )
+
+
+def notifications_per_hour(*, hours: int = 48, now: datetime | None = None) -> list[dict]:
+    """Emails created per hour by status over the last `hours` hours, oldest first.
+
+    Each item: {"hour": datetime, "counts": {status: n}, "total": n}; hours
+    without email are included with zero counts.
+    """
+    now = now or timezone.now()
+    end = now.replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=hours - 1)
+    buckets = {
+        start + timedelta(hours=i): {status.value: 0 for status in Status} for i in range(hours)
+    }
+    rows = (
+        Notification.objects.filter(created_at__gte=start)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        hour = row["hour"]
+        if hour in buckets:
+            buckets[hour][row["status"]] += row["n"]
+    return [
+        {"hour": hour, "counts": counts, "total": sum(counts.values())}
+        for hour, counts in sorted(buckets.items())
+    ]

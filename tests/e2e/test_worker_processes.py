@@ -1,0 +1,137 @@
+"""The delivery engine with real qcluster processes, a real SMTP sink, and
+the faults a production deployment meets: a killed worker, a broker that is
+down at commit time, two workers racing for the same rows."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.mail import EmailMultiAlternatives
+from django.test import Client
+
+from accounts.models import Follow
+from accounts.tests.factories import UserFactory
+from microblog.models import Post
+from notifications.models import Notification
+from notifications.rendering import serialize_message
+from notifications.services import notifications_wake
+from notifications.tasks import sweep
+from tests.support.processes import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+Status = Notification.Status
+WORKER_SETTINGS = "tests.e2e.settings"
+
+
+def all_sent() -> bool:
+    return not Notification.objects.exclude(status=Status.SENT).exists()
+
+
+def ids_at(sink) -> list[str]:  # type: ignore[no-untyped-def]
+    return [message.header("X-Notification-ID") for message in sink.messages]
+
+
+def test_a_follow_through_the_web_emails_once_and_the_request_never_touches_smtp(
+    qcluster, smtp_sink
+):
+    alice = UserFactory(username="alice")
+    bob = UserFactory(username="bob")
+    worker = qcluster()
+    client = Client()
+    client.force_login(bob)
+    before = smtp_sink.connections
+
+    response = client.post("/u/alice/follow/")
+
+    assert response.status_code in (200, 302)
+    assert smtp_sink.connections == before
+    assert Follow.objects.filter(follower=bob, followed=alice).exists()
+    [received] = smtp_sink.wait_for(1, timeout=30)
+    assert received.envelope_to == ["alice@example.com"]
+    assert received.header("Subject") == "bob is now following you!"
+    time.sleep(1)
+    assert len(smtp_sink.messages) == 1, worker.log()
+    assert Notification.objects.get().status == Status.SENT
+
+
+def test_rows_of_a_worker_killed_mid_batch_are_delivered_after_the_lease_expires(
+    qcluster, smtp_sink
+):
+    alice = UserFactory(username="alice")
+    for i in range(8):
+        Post.objects.create(author=UserFactory(username=f"poster{i}"), body=f"hi @alice #{i}")
+    expected = {str(pk) for pk in Notification.objects.values_list("pk", flat=True)}
+    assert len(expected) == 8
+    smtp_sink.handler.delay = 0.4
+    env = {"DJANGO_SETTINGS_MODULE": WORKER_SETTINGS, "NOTIFICATIONS_LEASE_SECONDS": "3"}
+    first = qcluster(env)
+    smtp_sink.wait_for(2, timeout=30)
+
+    first.kill()
+
+    stranded = Notification.objects.filter(status=Status.SENDING).count()
+    assert stranded > 0, "the worker finished before it was killed"
+    smtp_sink.handler.delay = 0
+    time.sleep(3.5)  # the lease runs out
+    qcluster(env)
+    sweep()  # what the periodic schedule does: release leases, wake a worker
+
+    wait_until(all_sent, timeout=30, message="stranded rows were not delivered")
+    arrived = ids_at(smtp_sink)
+    assert set(arrived) == expected
+    # At least once: only the message in flight when the worker died may repeat.
+    assert len(arrived) <= len(expected) + 1
+    assert alice.pk
+
+
+def test_a_row_committed_while_the_broker_is_down_is_delivered_by_the_sweep(
+    require_redis, qcluster, smtp_sink, monkeypatch
+):
+    from django_q.conf import Conf
+
+    alice = UserFactory(username="alice")
+    bob = UserFactory(username="bob")
+    monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:1/0")  # nothing listens there
+    Follow.objects.create(follower=bob, followed=alice)  # the wake-up fails, the row stays
+    monkeypatch.undo()
+
+    assert Notification.objects.get().status == Status.QUEUED
+    qcluster()
+    time.sleep(1)
+    assert smtp_sink.messages == []  # nobody was told about the row
+
+    sweep()
+
+    smtp_sink.wait_for(1, timeout=30)
+    wait_until(all_sent, timeout=10)
+
+
+def test_two_workers_draining_the_same_rows_send_each_exactly_once(
+    require_postgres, qcluster, smtp_sink
+):
+    count = 500
+    Notification.objects.bulk_create(
+        Notification(
+            kind="email",
+            transactional=True,
+            to_address=f"user{i}@example.com",
+            message=serialize_message(
+                EmailMultiAlternatives(f"Hello {i}", "body", "a@example.com", [f"user{i}@example.com"])
+            ),
+        )
+        for i in range(count)
+    )
+    env = {"DJANGO_SETTINGS_MODULE": WORKER_SETTINGS, "NOTIFICATIONS_BATCH_SIZE": "20"}
+    qcluster(env)
+    qcluster(env)
+    for _ in range(4):
+        notifications_wake()
+
+    smtp_sink.wait_for(count, timeout=90)
+    wait_until(all_sent, timeout=30)
+    arrived = ids_at(smtp_sink)
+    assert len(arrived) == count
+    assert len(set(arrived)) == count
+    workers = set(Notification.objects.values_list("attempt_log__notification__provider", flat=True))
+    assert workers == {"smtp"}

@@ -9,8 +9,21 @@ from .services import user_touch_last_seen
 
 
 class UserLanguageMiddleware:
-    """Serve each signed-in user in the language stored on their profile, and
-    record when they were last seen (a write at most every few minutes)."""
+    """Serve each signed-in user in the language stored on their profile."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
+
+
+class LastSeenMiddleware:
+    """Record when a signed-in user was last seen (a write every few minutes at most)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -18,8 +31,5 @@ class UserLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            if user.language:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = translation.get_language()
             user_touch_last_seen(user=user)
         return self.get_response(request)

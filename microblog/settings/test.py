@@ -4,8 +4,14 @@ django-q2 reads Q_CLUSTER once at import, so the test broker is chosen here
 (REDIS_URL set: Redis, otherwise the ORM broker), not in a fixture.
 """
 
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES, NOTIFICATIONS, Q_CLUSTER, VAR_DIR
+
+# One id per test run, inherited by the worker processes a run starts, so
+# runs side by side get their own test database and task queue.
+RUN_ID = os.environ.setdefault("TEST_RUN_ID", str(os.getpid()))
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnop"
 DEBUG = False
@@ -17,9 +23,13 @@ ANYMAIL = {"WEBHOOK_SECRET": "hook:secret", "MAILGUN_WEBHOOK_SIGNING_KEY": "test
 # Real worker processes in tests must see the test database, so SQLite tests
 # use a file, not an in-memory database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{RUN_ID}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_microblog_{RUN_ID}"}
 
-Q_CLUSTER = {**Q_CLUSTER, "name": "microblog-test", "workers": 1, "poll": 0.1}
+Q_CLUSTER = {**Q_CLUSTER, "name": f"microblog-test-{RUN_ID}", "workers": 1, "poll": 0.1}
+# Serve static files from the app directories without collectstatic.
+WHITENOISE_AUTOREFRESH = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

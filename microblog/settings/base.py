@@ -219,6 +219,10 @@ NOTIFICATIONS = {
     "SITE_URL": SITE_URL,
     "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10),
     "BATCH_SIZE": env.int("NOTIFICATIONS_BATCH_SIZE", default=50),
+    # Seconds: first retry delay (doubling after), claim lease, coalescing window.
+    "BACKOFF_BASE": env.int("NOTIFICATIONS_BACKOFF_BASE", default=240),
+    "LEASE_SECONDS": env.int("NOTIFICATIONS_LEASE_SECONDS", default=300),
+    "COALESCE_WINDOW": env.int("NOTIFICATIONS_COALESCE_WINDOW", default=600),
 }
 
 # --- django-q2 ----------------------------------------------------------------

@@ -293,7 +293,10 @@ def notifications_release_expired_leases() -> int:
         updated_at=now,
     )
     released = expired.filter(attempts__lt=conf.MAX_ATTEMPTS).update(
-        status=Status.QUEUED, claimed_by="", lease_expires_at=None, next_attempt_at=now,
+        status=Status.QUEUED,
+        claimed_by="",
+        lease_expires_at=None,
+        next_attempt_at=now,
         updated_at=now,
     )
     if released or exhausted:
@@ -345,8 +348,9 @@ def _record_attempt(row: Notification, outcome: str, started: datetime, error: s
 def _record_failure(row: Notification, failure: Failure, started: datetime) -> str:
     if failure.permanent:
         _record_attempt(row, DeliveryAttempt.Outcome.FAILED, started, failure.reason)
-        _finish(row, status=Status.FAILED, status_reason=failure.reason[:255],
-                last_error=failure.reason)
+        _finish(
+            row, status=Status.FAILED, status_reason=failure.reason[:255], last_error=failure.reason
+        )
         return "failed"
     if row.attempts >= conf.MAX_ATTEMPTS:
         _record_attempt(row, DeliveryAttempt.Outcome.FAILED, started, failure.reason)
@@ -375,8 +379,9 @@ def _prepare(row: Notification) -> EmailMessage | str:
         try:
             kind = registry.get(row.kind)
         except UnknownNotificationType:
-            return _record_failure(row, Failure(True, f"unknown notification type {row.kind!r}"),
-                                   started)
+            return _record_failure(
+                row, Failure(True, f"unknown notification type {row.kind!r}"), started
+            )
         recipient = row.recipient
         if recipient is None or not getattr(recipient, "is_active", True):
             return _stop(row, Status.CANCELLED, "the recipient no longer exists")
@@ -505,7 +510,10 @@ def notification_retry_now(*, notification: Notification) -> bool:
     """Queue a row for an immediate new try (attempts start over for a finished row)."""
     now = timezone.now()
     changes: dict[str, Any] = {
-        "status": Status.QUEUED, "next_attempt_at": now, "status_reason": "", "updated_at": now,
+        "status": Status.QUEUED,
+        "next_attempt_at": now,
+        "status_reason": "",
+        "updated_at": now,
     }
     if notification.status != Status.QUEUED:
         changes["attempts"] = 0

@@ -86,7 +86,9 @@ def test_a_follow_rolled_back_leaves_no_row(alice, bob):
     assert not Notification.objects.exists()
 
 
-def test_enqueue_wakes_the_workers_only_after_commit(alice, bob, django_capture_on_commit_callbacks):
+def test_enqueue_wakes_the_workers_only_after_commit(
+    alice, bob, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         Follow.objects.create(follower=bob, followed=alice)
         Post.objects.create(author=bob, body="hi @alice")

@@ -117,7 +117,9 @@ def test_two_workers_draining_the_same_rows_send_each_exactly_once(
             transactional=True,
             to_address=f"user{i}@example.com",
             message=serialize_message(
-                EmailMultiAlternatives(f"Hello {i}", "body", "a@example.com", [f"user{i}@example.com"])
+                EmailMultiAlternatives(
+                    f"Hello {i}", "body", "a@example.com", [f"user{i}@example.com"]
+                )
             ),
         )
         for i in range(count)

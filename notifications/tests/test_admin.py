@@ -1,0 +1,124 @@
+"""The outbox admin, dashboard and previews: for staff only."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Follow
+from accounts.tests.factories import UserFactory
+from notifications.models import Notification, Suppression
+
+pytestmark = pytest.mark.django_db
+Status = Notification.Status
+
+
+@pytest.fixture
+def staff_client():  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def user_client():  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(UserFactory(username="mallory"))
+    return client
+
+
+@pytest.fixture
+def sent_row(outbox_mailers, smtp_sink, alice, bob, deliver):  # type: ignore[no-untyped-def]
+    Follow.objects.create(follower=bob, followed=alice)
+    deliver()
+    return Notification.objects.get()
+
+
+PAGES = [
+    "admin:notifications_notification_changelist",
+    "admin:notifications_dashboard",
+    "admin:notifications_preview",
+    "admin:notifications_suppression_changelist",
+    "admin:notifications_trackingevent_changelist",
+    "admin:notifications_preference_changelist",
+]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_staff_see_the_page(staff_client, sent_row, name):
+    assert staff_client.get(reverse(name)).status_code == 200
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_non_staff_are_refused(user_client, name):
+    response = user_client.get(reverse(name))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_the_detail_page_shows_the_html_in_a_sandboxed_iframe(staff_client, sent_row):
+    response = staff_client.get(
+        reverse("admin:notifications_notification_change", args=[sent_row.pk])
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<iframe sandbox="" srcdoc="&lt;!DOCTYPE html&gt;' in body
+    assert "List-Unsubscribe" in body
+    assert "bob is now following you!" in body
+
+
+def test_the_dashboard_draws_the_hourly_chart(staff_client, sent_row):
+    body = staff_client.get(reverse("admin:notifications_dashboard")).content.decode()
+    assert '<rect class="bar-sent"' in body
+    assert "style=" not in body.split('<div id="content-main"')[1]
+
+
+def test_the_preview_renders_every_type_in_every_language(staff_client):
+    body = staff_client.get(reverse("admin:notifications_preview")).content.decode()
+    for key in ("new_follower", "mention"):
+        assert f"{key} · English" in body
+        assert f"{key} · 简体中文" in body
+    assert "bob, carol and 2 others are now following you" in body
+    assert "errornote" not in body
+
+
+def _action(client, action, rows):  # type: ignore[no-untyped-def]
+    return client.post(
+        reverse("admin:notifications_notification_changelist"),
+        {"action": action, "_selected_action": [row.pk for row in rows]},
+    )
+
+
+def test_retry_now_requeues_a_failed_row(staff_client, sent_row):
+    Notification.objects.filter(pk=sent_row.pk).update(status=Status.FAILED, attempts=10)
+    _action(staff_client, "retry_now", [sent_row])
+    sent_row.refresh_from_db()
+    assert sent_row.status == Status.QUEUED
+    assert sent_row.attempts == 0
+
+
+def test_cancel_only_touches_rows_not_yet_claimed(staff_client, sent_row, alice):
+    queued = Notification.objects.create(kind="email", to_address="x@example.com")
+    _action(staff_client, "cancel", [sent_row, queued])
+    sent_row.refresh_from_db()
+    queued.refresh_from_db()
+    assert sent_row.status == Status.SENT
+    assert queued.status == Status.CANCELLED
+
+
+def test_resend_as_new_queues_a_copy(staff_client, sent_row, deliver, smtp_sink):
+    _action(staff_client, "resend_as_new", [sent_row])
+    copy = Notification.objects.exclude(pk=sent_row.pk).get()
+    assert copy.status == Status.QUEUED
+    deliver()
+    assert len(smtp_sink.messages) == 2
+
+
+def test_staff_can_add_a_suppression(staff_client):
+    response = staff_client.post(
+        reverse("admin:notifications_suppression_add"),
+        {"address": "gone@example.com", "reason": "manual", "note": "asked by phone"},
+    )
+    assert response.status_code == 302
+    assert Suppression.objects.filter(address="gone@example.com").exists()

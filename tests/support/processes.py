@@ -47,10 +47,14 @@ class ManagedProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ManagedProcess:
+        return self.start_command([sys.executable, str(BASE_DIR / "manage.py"), *self.args])
+
+    def start_command(self, command: list[str]) -> ManagedProcess:
+        """Start any command (not only manage.py) the same way."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, str(BASE_DIR / "manage.py"), *self.args],
+            command,
             cwd=BASE_DIR,
             env=self.env,
             stdout=log,

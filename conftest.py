@@ -100,4 +100,5 @@ def qcluster(transactional_db, smtp_sink, run_dir):  # type: ignore[no-untyped-d
 
     yield start
     for process in started:
-        process.stop()
+        # A test's worker has nothing left worth a graceful shutdown.
+        process.stop(timeout=3)

@@ -7,29 +7,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
-from django.utils.html import format_html
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import DeliveryAttempt, Notification, Preference, Suppression, TrackingEvent
+from .previews import email_html_iframe, email_html_response
 from .rendering import render_notification, render_type
 from .selectors import notifications_per_hour, outbox_health
 from .services import notification_cancel, notification_resend, notification_retry_now
-from .types import registry
-
-
-def sandboxed_html(html: str) -> str:
-    """An HTML email shown in a sandboxed iframe: no scripts, no same-origin access."""
-    if not html:
-        return "-"
-    return format_html(
-        '<iframe sandbox="" srcdoc="{}" class="notification-preview" title="{}"></iframe>',
-        html,
-        _("HTML version"),
-    )
+from .types import UnknownNotificationType, registry
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -136,13 +126,11 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
     @admin.display(description=_("HTML version"))
+    @admin.display(description=_("HTML version"))
     def html_preview(self, obj: Notification) -> str:
-        html = obj.body_html
-        if not html and obj.message:
-            for alternative in obj.message.get("alternatives", []):
-                if alternative.get("mimetype") == "text/html" and not alternative.get("b64"):
-                    html = alternative["content"]
-        return sandboxed_html(html)
+        if not _html_of(obj):
+            return "-"
+        return email_html_iframe(reverse("admin:notifications_notification_html", args=[obj.pk]))
 
     @admin.action(description=_("Retry now"))
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
@@ -170,13 +158,17 @@ class NotificationAdmin(admin.ModelAdmin):
         return [
             path("dashboard/", view(self.dashboard_view), name="notifications_dashboard"),
             path("preview/", view(self.preview_view), name="notifications_preview"),
+            path(
+                "preview/<str:kind>/<str:language>/html/",
+                view(self.preview_html_view),
+                name="notifications_preview_html",
+            ),
+            path("<int:pk>/html/", view(self.html_view), name="notifications_notification_html"),
             *super().get_urls(),
         ]
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         hours = notifications_per_hour(hours=48)
         peak = max((hour["total"] for hour in hours), default=0) or 1
@@ -210,8 +202,6 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def preview_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         previews = []
         for kind in registry.all():
@@ -224,7 +214,9 @@ class NotificationAdmin(admin.ModelAdmin):
                 else:
                     entry["subject"] = rendered.subject
                     entry["text"] = rendered.body_text
-                    entry["html"] = sandboxed_html(rendered.body_html)
+                    entry["html"] = email_html_iframe(
+                        reverse("admin:notifications_preview_html", args=[kind.key, code])
+                    )
                 previews.append(entry)
         context = {
             **self.admin_site.each_context(request),
@@ -233,6 +225,33 @@ class NotificationAdmin(admin.ModelAdmin):
             "previews": previews,
         }
         return TemplateResponse(request, "admin/notifications/preview.html", context)
+
+    def html_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        row = self.get_object(request, str(pk))
+        if row is None or not self.has_view_permission(request, row):
+            raise Http404
+        return email_html_response(_html_of(row))
+
+    def preview_html_view(self, request: HttpRequest, kind: str, language: str) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if language not in dict(settings.LANGUAGES):
+            raise Http404
+        try:
+            notification_type = registry.get(kind)
+        except UnknownNotificationType:
+            raise Http404 from None
+        return email_html_response(_render_sample(notification_type, language).body_html)
+
+
+def _html_of(row: Notification) -> str:
+    """The HTML a row sends: rendered for a type, or the message's alternative."""
+    if row.body_html:
+        return row.body_html
+    for alternative in (row.message or {}).get("alternatives", []):
+        if alternative.get("mimetype") == "text/html" and not alternative.get("b64"):
+            return alternative["content"]
+    return ""
 
 
 def _render_sample(kind: Any, language: str) -> Any:

@@ -6,9 +6,8 @@ from functools import wraps
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.csp import CSP
-from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.csp import csp_override
+
+from notifications.previews import email_html_response
 
 from .maildir import caught_message, caught_messages
 
@@ -47,22 +46,11 @@ def message_detail(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-# The email's own HTML, shown inside a sandboxed iframe: its inline styles are
-# allowed, scripts, forms and plugins are not.
+# The email's own HTML, shown inside a sandboxed iframe on the message page.
 @debug_only
-@xframe_options_sameorigin
-@csp_override(
-    {
-        "default-src": [CSP.NONE],
-        "style-src": [CSP.UNSAFE_INLINE],
-        "img-src": ["https:", "http:", "data:"],
-        "frame-ancestors": [CSP.SELF],
-        "sandbox": True,
-    }
-)
 def message_html(request: HttpRequest, key: str) -> HttpResponse:
     message = caught_message(maildir=settings.DEV_INBOX_MAILDIR, key=key)
     html = message.body("text/html") if message else None
     if html is None:
         raise Http404("This message has no HTML part.")
-    return HttpResponse(html, content_type="text/html; charset=utf-8")
+    return email_html_response(html)

@@ -63,9 +63,42 @@ def test_the_detail_page_shows_the_html_in_a_sandboxed_iframe(staff_client, sent
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert '<iframe sandbox="" srcdoc="&lt;!DOCTYPE html&gt;' in body
+    html_url = reverse("admin:notifications_notification_html", args=[sent_row.pk])
+    assert f'<iframe sandbox="" src="{html_url}"' in body
     assert "List-Unsubscribe" in body
     assert "bob is now following you!" in body
+
+
+def test_the_email_html_is_served_for_framing_under_its_own_policy(staff_client, sent_row):
+    response = staff_client.get(
+        reverse("admin:notifications_notification_html", args=[sent_row.pk])
+    )
+    assert response.status_code == 200
+    assert response.content.startswith(b"<!DOCTYPE html>")
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    policy = response["Content-Security-Policy"]
+    assert "sandbox" in policy
+    assert "default-src 'none'" in policy
+    assert "style-src 'unsafe-inline'" in policy
+
+
+def test_the_email_html_is_not_for_non_staff(user_client, sent_row):
+    url = reverse("admin:notifications_notification_html", args=[sent_row.pk])
+    assert user_client.get(url).status_code == 302
+
+
+def test_preview_html_of_each_type_and_language(staff_client):
+    for key in ("new_follower", "mention"):
+        for code in ("en", "zh-hans"):
+            url = reverse("admin:notifications_preview_html", args=[key, code])
+            response = staff_client.get(url)
+            assert response.status_code == 200
+            assert b"<html" in response.content
+
+
+def test_preview_html_of_an_unknown_type_is_404(staff_client):
+    url = reverse("admin:notifications_preview_html", args=["nope", "en"])
+    assert staff_client.get(url).status_code == 404
 
 
 def test_the_dashboard_draws_the_hourly_chart(staff_client, sent_row):

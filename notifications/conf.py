@@ -40,6 +40,11 @@ DEFAULTS: dict[str, Any] = {
     # row waiting longer than this, is unhealthy.
     "HEARTBEAT_MAX_AGE": 300,
     "MAX_DUE_AGE": 900,
+    # Hour of the day (0-23, UTC) the daily digest goes out.
+    "DIGEST_HOUR": 8,
+    # Non-transactional emails one recipient gets per hour at most; further
+    # notifications wait for the daily digest. 0 turns the ceiling off.
+    "HOURLY_LIMIT": 20,
     # Name of the task queue hook tasks are enqueued under (for q2's admin).
     "TASK_GROUP": "notifications",
 }

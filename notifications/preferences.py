@@ -4,14 +4,23 @@ Every non-transactional category in the registry has a mode per user:
 immediately (the default), daily digest, or off. Transactional mail (password
 resets, error reports) has no preference: it is always sent, unless its
 address cannot receive mail at all.
+
+The daily digest email has a category of its own, ``digest``. It is not a
+choice on the preferences page (choosing "daily digest" for a category is what
+subscribes to it), but its one-click unsubscribe link names it: turning the
+digest off turns off every category the person gets by digest.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
+from .conf import conf
 from .exceptions import NotificationsError
 from .models import Notification, Preference
 from .suppression import BLOCKS_TRANSACTIONAL, suppression_for
@@ -22,6 +31,8 @@ if TYPE_CHECKING:
 
 Mode = Preference.Mode
 DEFAULT_MODE = Mode.IMMEDIATELY
+# Key of the daily digest's own category (see notifications/digest.py).
+DIGEST_CATEGORY = "digest"
 
 
 class UnknownCategory(NotificationsError, LookupError):
@@ -30,24 +41,40 @@ class UnknownCategory(NotificationsError, LookupError):
 
 def configurable_categories() -> list[Category]:
     """The categories a recipient can choose a mode for, in registration order."""
-    return [category for category in registry.categories() if not category.transactional]
+    return [
+        category
+        for category in registry.categories()
+        if not category.transactional and category.key != DIGEST_CATEGORY
+    ]
 
 
 def configurable_category(key: str) -> Category:
-    """The registered non-transactional category `key`, or UnknownCategory."""
-    for category in configurable_categories():
-        if category.key == key:
+    """The registered non-transactional category `key`, or UnknownCategory.
+
+    The digest's own category is accepted too: its unsubscribe link names it.
+    """
+    for category in registry.categories():
+        if category.key == key and not category.transactional:
             return category
     raise UnknownCategory(key)
 
 
-def preference_set(*, user: AbstractBaseUser, category: str, mode: str) -> Preference:
-    """Set how `user` wants mail of `category` delivered."""
+def preference_set(*, user: AbstractBaseUser, category: str, mode: str) -> Preference | None:
+    """Set how `user` wants mail of `category` delivered.
+
+    For the digest's own category only "off" is meaningful: it turns off every
+    category `user` gets by digest (and returns None).
+    """
     configurable_category(category)
     try:
         mode = Mode(mode)
     except ValueError:
         raise ValueError(f"unknown preference mode {mode!r}") from None
+    if category == DIGEST_CATEGORY:
+        if mode != Mode.OFF:
+            raise ValueError("the daily digest can only be turned off")
+        Preference.objects.filter(user=user, mode=Mode.DIGEST).update(mode=Mode.OFF)
+        return None
     preference, _ = Preference.objects.update_or_create(
         user=user, category=category, defaults={"mode": mode}
     )
@@ -74,7 +101,14 @@ def preferences_for(*, user: AbstractBaseUser) -> dict[str, str]:
 
 
 def preference_mode(*, user_id: int, category: str) -> str:
-    """The mode `user_id` chose for `category` (the default if none)."""
+    """The mode `user_id` chose for `category` (the default if none).
+
+    For the digest's own category: "digest" while some category is delivered
+    by digest, otherwise "off".
+    """
+    if category == DIGEST_CATEGORY:
+        by_digest = Preference.objects.filter(user_id=user_id, mode=Mode.DIGEST).exists()
+        return Mode.DIGEST.value if by_digest else Mode.OFF.value
     mode = (
         Preference.objects.filter(user_id=user_id, category=category)
         .values_list("mode", flat=True)
@@ -87,17 +121,16 @@ def delivery_block_reason(*, notification: Notification) -> tuple[str, str] | No
     """Why `notification` must not be sent now, as (status, reason), or None.
 
     Called by the worker right before sending. status is Notification.Status
-    CANCELLED (the recipient turned the category off) or SUPPRESSED (the
-    address is on the suppression list). Transactional mail ignores
-    preferences, and is only stopped by a hard bounce or a staff entry.
+    CANCELLED (the recipient turned the category off), HELD (the recipient
+    now wants this category in the daily digest: the row waits for it) or
+    SUPPRESSED (the address is on the suppression list). Transactional mail
+    ignores preferences, and is only stopped by a hard bounce or a staff entry.
+    The digest itself is not checked against preferences: it re-checks the
+    category of every item it lists when it is rendered.
     """
-    if not notification.transactional and notification.recipient_id and notification.category:
-        mode = preference_mode(user_id=notification.recipient_id, category=notification.category)
-        if mode == Mode.OFF:
-            return (
-                Notification.Status.CANCELLED,
-                f"recipient turned off {notification.category} notifications",
-            )
+    reason = preference_block_reason(notification=notification)
+    if reason is not None:
+        return reason
 
     entry = suppression_for(address=notification.to_address or "")
     if entry is None:
@@ -108,3 +141,68 @@ def delivery_block_reason(*, notification: Notification) -> tuple[str, str] | No
         Notification.Status.SUPPRESSED,
         f"address is suppressed: {entry.reason}",
     )
+
+
+def preference_block_reason(*, notification: Notification) -> tuple[str, str] | None:
+    """What the recipient's preference says about sending `notification` now:
+    (CANCELLED, reason) when its category is off, (HELD, reason) when it goes
+    to the daily digest, None when it may be sent (or preferences do not apply).
+    """
+    if (
+        notification.transactional
+        or not notification.recipient_id
+        or not notification.category
+        or notification.category == DIGEST_CATEGORY
+    ):
+        return None
+    mode = preference_mode(user_id=notification.recipient_id, category=notification.category)
+    if mode == Mode.OFF:
+        return (
+            Notification.Status.CANCELLED,
+            f"recipient turned off {notification.category} notifications",
+        )
+    if mode == Mode.DIGEST:
+        return (
+            Notification.Status.HELD,
+            f"held for the daily digest: recipient gets {notification.category} by digest",
+        )
+    return None
+
+
+def enqueue_hold_reason(*, recipient: Any, category: Category) -> str | None:
+    """Why a new notification of `category` for `recipient` waits for the
+    daily digest instead of going out now, or None.
+
+    Asked when the row is written: the recipient gets the category by digest,
+    or already has HOURLY_LIMIT non-transactional emails sent or queued in the
+    last hour (the excess is folded into the next digest, not dropped).
+    """
+    if category.transactional or recipient is None or recipient.pk is None:
+        return None
+    if category.key == DIGEST_CATEGORY:
+        return None
+    mode = preference_mode(user_id=recipient.pk, category=category.key)
+    if mode == Mode.DIGEST:
+        return f"held for the daily digest: recipient gets {category.key} by digest"
+    limit = conf.HOURLY_LIMIT
+    if limit and recent_email_count(recipient_id=recipient.pk) >= limit:
+        return f"held for the daily digest: hourly limit of {limit} emails reached"
+    return None
+
+
+def recent_email_count(*, recipient_id: int, within: timedelta = timedelta(hours=1)) -> int:
+    """Non-transactional emails to `recipient_id` sent, or queued, within `within`."""
+    since = timezone.now() - within
+    Status = Notification.Status
+    return Notification.objects.filter(
+        Q(status=Status.SENT, sent_at__gte=since)
+        | Q(status__in=(Status.QUEUED, Status.SENDING), created_at__gte=since),
+        recipient_id=recipient_id,
+        transactional=False,
+    ).count()
+
+
+# The digest registers its type (and category) with the registry. It is
+# imported here because every process that sends or enqueues imports this
+# module, so the worker always knows the "digest" type.
+from . import digest  # noqa: E402, F401

@@ -98,17 +98,27 @@ def notification_enqueue(
     commit. Returns the row (possibly an existing one the event was merged
     into), or None when nothing needs sending (duplicate `dedupe_key`, no
     address). For coalescing types `actor_id` names who caused the event.
+
+    A new row is stored `held` for the daily digest, not queued, when the
+    recipient gets its category by digest or has reached the hourly ceiling.
     """
     kind_type = registry.get(kind)
     address = (getattr(recipient, "email", "") or "").strip()
     if not address:
         return None
     params = dict(params or {})
+    hold = preferences.enqueue_hold_reason(recipient=recipient, category=kind_type.category)
     if kind_type.coalesce:
         if actor_id is None:
             raise ValueError(f"{kind!r} coalesces events and needs an actor_id")
+        started = timezone.now()
         with transaction.atomic():
             row = _coalesce(kind=kind, recipient=recipient, actor_id=actor_id, params=params)
+            if hold and row.created_at >= started:  # a new row, not a merge
+                Notification.objects.filter(pk=row.pk, status=Status.QUEUED).update(
+                    status=Status.HELD, status_reason=hold[:255], updated_at=timezone.now()
+                )
+                row.status, row.status_reason = Status.HELD, hold[:255]
     else:
         if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
             return None
@@ -124,12 +134,15 @@ def notification_enqueue(
                     dedupe_key=dedupe_key,
                     language=getattr(recipient, "language", "") or "",
                     next_attempt_at=send_at or timezone.now(),
+                    status=Status.HELD if hold else Status.QUEUED,
+                    status_reason=(hold or "")[:255],
                 )
         except IntegrityError:
             if dedupe_key:  # a concurrent request stored the same event
                 return None
             raise
-    notifications_wake_on_commit()
+    if row.status == Status.QUEUED:
+        notifications_wake_on_commit()
     return row
 
 

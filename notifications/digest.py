@@ -1,0 +1,204 @@
+"""The daily digest: one email a day summarising what was held for a recipient.
+
+A notification is *held* (status ``held``) instead of queued when its
+recipient gets its category by digest, or has reached the hourly ceiling
+(see ``preferences.enqueue_hold_reason``); a queued row whose recipient has
+switched to the digest since is held by the worker right before sending.
+
+Once a day, at ``DIGEST_HOUR`` UTC, ``send_daily_digests`` writes one
+``digest`` row per recipient with held rows. The held rows it folds in are
+cancelled with the reason "included in digest #<id>" in the same transaction,
+and the digest row goes through the outbox like any other email. Its
+dedupe key ``digest:<user id>:<date>`` makes the job idempotent: run twice on
+one day, it sends each person one digest.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Notification
+from .preferences import DIGEST_CATEGORY, Mode, preference_mode
+from .rendering import render_text
+from .types import (
+    Category,
+    NotificationObsolete,
+    NotificationType,
+    UnknownNotificationType,
+    register,
+    registry,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = Notification.Status
+DIGEST = Category(DIGEST_CATEGORY, _("Daily digest"))
+
+
+@register
+class Digest(NotificationType):
+    """Everything held for one recipient, listed in one email."""
+
+    key = "digest"
+    category = DIGEST
+    template_prefix = "notifications/email/digest"
+
+    def get_context(self, *, notification: Notification) -> dict[str, Any]:
+        ids = [int(pk) for pk in notification.params.get("notification_ids", [])]
+        rows = (
+            Notification.objects.filter(pk__in=ids)
+            .select_related("recipient")
+            .order_by("created_at", "id")
+        )
+        sections = digest_sections(rows=list(rows), recipient_id=notification.recipient_id)
+        if not sections:
+            raise NotificationObsolete("nothing left to include in the digest")
+        return digest_context(sections=sections)
+
+    def sample_context(self) -> dict[str, Any]:
+        sections = []
+        for kind in registry.all():
+            context = kind.sample_context() if kind.key != self.key else None
+            if context is None:
+                continue
+            try:
+                subject = _subject(kind, context)
+            except Exception:  # a preview must not fail because of another type
+                logger.warning("digest preview: %s subject failed", kind.key, exc_info=True)
+                continue
+            sections.append({"label": kind.category.label, "items": [subject]})
+        return digest_context(sections=sections)
+
+
+def digest_context(*, sections: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"sections": sections, "count": sum(len(s["items"]) for s in sections)}
+
+
+def _subject(kind: NotificationType, context: dict[str, Any], recipient: Any = None) -> str:
+    from .conf import conf
+
+    full = {"site_url": conf.SITE_URL, "recipient": recipient, "category": kind.category}
+    text = render_text(f"{kind.template_prefix}.subject.txt", {**full, **context})
+    return " ".join(text.split())
+
+
+def digest_sections(*, rows: list[Notification], recipient_id: int | None) -> list[dict[str, Any]]:
+    """The digest's content: per category (in order of first appearance), the
+    one-line subject of every row still worth mentioning.
+
+    Rendered in the active language. A row is left out when its category was
+    turned off since, its type is gone, or its event was undone
+    (NotificationObsolete).
+    """
+    sections: dict[str, dict[str, Any]] = {}
+    modes: dict[str, str] = {}
+    for row in rows:
+        try:
+            kind = registry.get(row.kind)
+        except UnknownNotificationType:
+            continue
+        if recipient_id is not None and row.category not in modes:
+            modes[row.category] = preference_mode(user_id=recipient_id, category=row.category)
+        if modes.get(row.category) == Mode.OFF:
+            continue
+        try:
+            subject = _subject(kind, kind.get_context(notification=row), row.recipient)
+        except NotificationObsolete:
+            continue
+        section = sections.setdefault(
+            kind.category.key, {"label": kind.category.label, "items": []}
+        )
+        if subject not in section["items"]:
+            section["items"].append(subject)
+    return list(sections.values())
+
+
+def digest_dedupe_key(*, user_id: int, day: date) -> str:
+    return f"digest:{user_id}:{day.isoformat()}"
+
+
+def digest_create(*, user: Any, day: date) -> Notification | None:
+    """Fold everything held for `user` into one digest row for `day`.
+
+    Returns the new queued row, or None when nothing is held, the user has no
+    address, or `day`'s digest already exists. The held rows become
+    ``cancelled`` ("included in digest #<id>") in the same transaction.
+    """
+    from .services import notifications_wake_on_commit
+
+    address = (getattr(user, "email", "") or "").strip()
+    if not address:
+        return None
+    dedupe_key = digest_dedupe_key(user_id=user.pk, day=day)
+    with transaction.atomic():
+        held = list(
+            Notification.objects.select_for_update()
+            .filter(recipient=user, status=Status.HELD)
+            .order_by("created_at", "id")
+            .values_list("id", flat=True)
+        )
+        if not held or Notification.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        try:
+            with transaction.atomic():
+                digest = Notification.objects.create(
+                    kind=Digest.key,
+                    category=DIGEST.key,
+                    transactional=False,
+                    recipient=user,
+                    to_address=address,
+                    params={"notification_ids": held, "date": day.isoformat()},
+                    dedupe_key=dedupe_key,
+                    language=getattr(user, "language", "") or "",
+                )
+        except IntegrityError:  # another run made today's digest just now
+            return None
+        Notification.objects.filter(pk__in=held, status=Status.HELD).update(
+            status=Status.CANCELLED,
+            status_reason=f"included in digest #{digest.pk}",
+            updated_at=timezone.now(),
+        )
+    notifications_wake_on_commit()
+    return digest
+
+
+def digests_send(*, day: date | None = None) -> int:
+    """Write today's digest for every recipient with held notifications.
+
+    Held rows whose recipient was deleted are cancelled. Returns the number of
+    digests written (0 when nothing was held, or on a second run that day).
+    """
+    day = day or datetime.now(UTC).date()
+    Notification.objects.filter(status=Status.HELD, recipient__isnull=True).update(
+        status=Status.CANCELLED,
+        status_reason="the recipient no longer exists",
+        updated_at=timezone.now(),
+    )
+    user_ids = (
+        Notification.objects.filter(status=Status.HELD)
+        .values_list("recipient_id", flat=True)
+        .distinct()
+        .order_by("recipient_id")
+    )
+    written = 0
+    for user in get_user_model()._default_manager.filter(pk__in=list(user_ids)):
+        try:
+            if digest_create(user=user, day=day) is not None:
+                written += 1
+        except Exception:  # one person's failure must not stop everyone's digest
+            logger.exception("daily digest for user %s failed", user.pk)
+    return written
+
+
+def send_daily_digests() -> int:
+    """django-q2 task (the daily Schedule): write and wake today's digests."""
+    written = digests_send()
+    logger.info("wrote %d daily digest(s)", written)
+    return written

@@ -61,6 +61,9 @@ class NotificationAdmin(admin.ModelAdmin):
     # The rendered bodies and the message JSON are heavy: never in the list.
     list_per_page = 50
     actions = ("retry_now", "cancel", "resend_as_new")
+
+    class Media:
+        css = {"all": ("notifications/admin.css",)}
     inlines = (DeliveryAttemptInline, TrackingEventInline)
     readonly_fields = (
         "kind",

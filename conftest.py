@@ -25,6 +25,18 @@ def require(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available")
 
 
+# Tests that need a service carry its marker, so a CI pass without that service
+# deselects them (-m "not postgres") instead of skipping them.
+SERVICE_MARKERS = {"require_postgres": "postgres", "require_redis": "redis"}
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    for item in items:
+        for fixture, marker in SERVICE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
 def _port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

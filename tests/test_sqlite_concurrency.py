@@ -19,7 +19,7 @@ from tests.support.smtp import free_port
 
 FOLLOWS = 500
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only, pytest.mark.timeout(300)]
 
 
 @pytest.fixture
@@ -45,8 +45,7 @@ def web_server(transactional_db, run_dir):
 def test_500_follows_while_the_worker_delivers_log_no_locked_database(
     web_server, qcluster, smtp_sink
 ):
-    if connection.vendor != "sqlite":
-        pytest.skip("this concerns the default SQLite configuration only")
+    assert connection.vendor == "sqlite", "run with the default DATABASE_URL (SQLite)"
     base_url, web = web_server
     User = get_user_model()
     follower = User.objects.create_user("follower", "follower@example.com", "pw-follower-1")

@@ -1,9 +1,11 @@
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -38,3 +40,15 @@ def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyp
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where browser tests save screenshots: var/screenshots, or SCREENSHOT_DIR.
+
+    The pictures in docs/ are refreshed on purpose, with
+    `SCREENSHOT_DIR=docs/screenshots make test PYTEST_ARGS="-m browser"`.
+    """
+    path = Path(os.environ.get("SCREENSHOT_DIR", BASE_DIR / "var" / "screenshots"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -12,7 +12,6 @@ from notifications.models import Notification
 from notifications.tasks import deliver_due
 from notifications.types import registry
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "staff-passphrase-for-the-admin-7"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,18 +33,17 @@ def delivered(outbox_mailers, smtp_sink):
     return Notification.objects.filter(status=Notification.Status.SENT).first()
 
 
-def shoot(page: Page, name: str) -> None:
+def shoot(page: Page, screenshots: Path, name: str) -> None:
     # Sandboxed iframes are painted only inside the viewport: make it as tall
     # as the page instead of asking for a full-page capture.
     height = page.evaluate("document.documentElement.scrollHeight")
     page.set_viewport_size({"width": 1280, "height": min(height, 6000)})
     page.wait_for_timeout(300)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png")
+    page.screenshot(path=screenshots / f"{name}.png")
     page.set_viewport_size({"width": 1280, "height": 720})
 
 
-def test_staff_pages_render(require_chromium, live_server, page: Page, delivered):
+def test_staff_pages_render(require_chromium, live_server, page: Page, delivered, screenshots):
     assert delivered is not None
     page.set_default_timeout(15_000)
     page.route("https://www.gravatar.com/**", lambda route: route.fulfill(status=404, body=""))
@@ -57,7 +55,7 @@ def test_staff_pages_render(require_chromium, live_server, page: Page, delivered
 
     page.goto(f"{live_server.url}/admin/notifications/notification/", wait_until="domcontentloaded")
     expect(page.locator("#result_list")).to_contain_text("alice@example.com")
-    shoot(page, "admin-outbox")
+    shoot(page, screenshots, "admin-outbox")
 
     page.goto(
         f"{live_server.url}/admin/notifications/notification/{delivered.pk}/change/",
@@ -65,13 +63,13 @@ def test_staff_pages_render(require_chromium, live_server, page: Page, delivered
     )
     frame = page.frame_locator("iframe.notification-preview")
     expect(frame.locator("body")).to_contain_text("following you")
-    shoot(page, "admin-notification")
+    shoot(page, screenshots, "admin-notification")
 
     page.goto(f"{live_server.url}/admin/notifications/notification/dashboard/", wait_until="load")
     expect(page.locator("svg rect.bar-sent").first).to_be_attached()
-    shoot(page, "admin-dashboard")
+    shoot(page, screenshots, "admin-dashboard")
 
     page.goto(f"{live_server.url}/admin/notifications/notification/preview/", wait_until="load")
     previews = len(registry.all()) * len(settings.LANGUAGES)
     expect(page.locator("iframe.notification-preview")).to_have_count(previews)
-    shoot(page, "admin-preview")
+    shoot(page, screenshots, "admin-preview")

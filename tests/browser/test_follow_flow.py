@@ -1,11 +1,8 @@
 """Two people sign up in a real browser; one follows the other and unfollows."""
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "a-long-unusual-passphrase-42"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,7 +32,7 @@ def log_out(page: Page) -> None:
     page.wait_for_load_state("domcontentloaded")
 
 
-def test_follow_and_unfollow_through_the_ui(require_chromium, live_server, page: Page):
+def test_follow_and_unfollow_through_the_ui(require_chromium, live_server, page: Page, screenshots):
     base_url = live_server.url
     page.set_default_timeout(10_000)
     block_gravatar(page)
@@ -57,12 +54,11 @@ def test_follow_and_unfollow_through_the_ui(require_chromium, live_server, page:
     expect(page.get_by_test_id("followers-count")).to_have_text("1")
     expect(page.locator(".message-success")).to_contain_text("You are following writer.")
     expect(page.get_by_test_id("unfollow")).to_be_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "profile.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "profile.png"), full_page=True)
 
     page.goto(f"{base_url}/", wait_until="domcontentloaded")
     expect(page.locator(".post-body").first).to_have_text("Hello from the browser test!")
-    page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "home.png"), full_page=True)
 
     page.goto(f"{base_url}/u/writer/", wait_until="domcontentloaded")
     page.get_by_test_id("unfollow").click()

@@ -2,7 +2,6 @@
 the browser crosses SMTP to the local Maildir sink and shows in the dev inbox."""
 
 import sys
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -10,8 +9,6 @@ from playwright.sync_api import Page, expect
 
 from tests.support.processes import ManagedProcess
 from tests.support.smtp import free_port
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +37,7 @@ def maildir_sink(run_dir, tmp_path):
 
 
 def test_password_reset_shows_up_in_the_dev_inbox(
-    require_chromium, live_server, page: Page, settings, maildir_sink, qcluster
+    require_chromium, live_server, page: Page, settings, maildir_sink, qcluster, screenshots
 ):
     port, maildir = maildir_sink
     settings.DEBUG = True
@@ -64,8 +61,7 @@ def test_password_reset_shows_up_in_the_dev_inbox(
             break
         page.wait_for_timeout(500)
     expect(link).to_contain_text("reset", ignore_case=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "devinbox.png", full_page=True)
+    page.screenshot(path=screenshots / "devinbox.png", full_page=True)
 
     link.click()
     page.wait_for_load_state("domcontentloaded")

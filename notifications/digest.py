@@ -73,12 +73,15 @@ class Digest(NotificationType):
             except Exception:  # a preview must not fail because of another type
                 logger.warning("digest preview: %s subject failed", kind.key, exc_info=True)
                 continue
-            sections.append({"label": kind.category.label, "items": [subject]})
+            sections.append(
+                {"label": kind.category.label, "items": [{"text": subject, "count": 1}]}
+            )
         return digest_context(sections=sections)
 
 
 def digest_context(*, sections: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"sections": sections, "count": sum(len(s["items"]) for s in sections)}
+    count = sum(item["count"] for section in sections for item in section["items"])
+    return {"sections": sections, "count": count}
 
 
 def _subject(kind: NotificationType, context: dict[str, Any], recipient: Any = None) -> str:
@@ -91,7 +94,8 @@ def _subject(kind: NotificationType, context: dict[str, Any], recipient: Any = N
 
 def digest_sections(*, rows: list[Notification], recipient_id: int | None) -> list[dict[str, Any]]:
     """The digest's content: per category (in order of first appearance), the
-    one-line subject of every row still worth mentioning.
+    one-line subject of every row still worth mentioning, with how many rows
+    had that same line.
 
     Rendered in the active language. A row is left out when its category was
     turned off since, its type is gone, or its event was undone
@@ -115,8 +119,12 @@ def digest_sections(*, rows: list[Notification], recipient_id: int | None) -> li
         section = sections.setdefault(
             kind.category.key, {"label": kind.category.label, "items": []}
         )
-        if subject not in section["items"]:
-            section["items"].append(subject)
+        for item in section["items"]:
+            if item["text"] == subject:  # the same line again: counted, not repeated
+                item["count"] += 1
+                break
+        else:
+            section["items"].append({"text": subject, "count": 1})
     return list(sections.values())
 
 
@@ -129,7 +137,8 @@ def digest_create(*, user: Any, day: date) -> Notification | None:
 
     Returns the new queued row, or None when nothing is held, the user has no
     address, or `day`'s digest already exists. The held rows become
-    ``cancelled`` ("included in digest #<id>") in the same transaction.
+    ``cancelled`` ("included in digest #<id>") in the same transaction; held
+    rows of a category the user has turned off since are cancelled for that.
     """
     from .services import notifications_wake_on_commit
 
@@ -138,13 +147,29 @@ def digest_create(*, user: Any, day: date) -> Notification | None:
         return None
     dedupe_key = digest_dedupe_key(user_id=user.pk, day=day)
     with transaction.atomic():
-        held = list(
+        if Notification.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        rows = list(
             Notification.objects.select_for_update()
             .filter(recipient=user, status=Status.HELD)
             .order_by("created_at", "id")
-            .values_list("id", flat=True)
+            .values_list("id", "category")
         )
-        if not held or Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        turned_off = {
+            category
+            for category in {category for _, category in rows}
+            if category and preference_mode(user_id=user.pk, category=category) == Mode.OFF
+        }
+        for category in turned_off:
+            Notification.objects.filter(
+                recipient=user, status=Status.HELD, category=category
+            ).update(
+                status=Status.CANCELLED,
+                status_reason=f"recipient turned off {category} notifications",
+                updated_at=timezone.now(),
+            )
+        held = [pk for pk, category in rows if category not in turned_off]
+        if not held:
             return None
         try:
             with transaction.atomic():

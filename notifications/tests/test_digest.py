@@ -1,0 +1,321 @@
+"""The daily digest: held notifications, one summary email per person per day,
+and the preferences that decide it (checked when a row is written and again
+right before it is sent)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client
+from django_q.models import Schedule
+
+from accounts.models import Follow
+from accounts.tests.factories import UserFactory
+from microblog.models import Post
+from notifications.digest import digest_dedupe_key, digests_send, send_daily_digests
+from notifications.models import Notification, Preference
+from notifications.preferences import preference_mode, preference_set, preferences_for
+from notifications.schedule import (
+    DIGEST_FUNC,
+    DIGEST_SCHEDULE_NAME,
+    next_digest_run,
+    sweep_schedule_ensure,
+)
+
+Status = Notification.Status
+Mode = Preference.Mode
+pytestmark = pytest.mark.django_db
+
+
+def follow(follower, followed) -> Follow:  # type: ignore[no-untyped-def]
+    return Follow.objects.create(follower=follower, followed=followed)
+
+
+# --- held instead of sent ------------------------------------------------------
+
+
+def test_a_digest_mode_user_gets_no_immediate_email(outbox_mailers, smtp_sink, alice, bob, deliver):
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+
+    follow(bob, alice)
+    deliver()
+
+    assert smtp_sink.messages == []
+    row = Notification.objects.get()
+    assert row.status == Status.HELD
+    assert "daily digest" in row.status_reason
+
+
+def test_digest_mode_holds_only_that_category(outbox_mailers, smtp_sink, alice, bob, deliver):
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+
+    follow(bob, alice)
+    Post.objects.create(author=bob, body="Coffee, @alice?")
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.header("Subject") == "bob mentioned you"
+    assert Notification.objects.get(kind="new_follower").status == Status.HELD
+
+
+def test_a_queued_row_is_held_when_the_recipient_switched_to_digest_before_sending(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    follow(bob, alice)
+    assert Notification.objects.get().status == Status.QUEUED
+
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    deliver()
+
+    assert smtp_sink.messages == []
+    row = Notification.objects.get()
+    assert row.status == Status.HELD
+    assert row.claimed_by == "" and row.lease_expires_at is None
+
+
+def test_a_category_turned_off_after_queueing_is_cancelled_not_sent(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    follow(bob, alice)
+    preference_set(user=alice, category="social", mode=Mode.OFF)
+
+    deliver()
+
+    assert smtp_sink.messages == []
+    row = Notification.objects.get()
+    assert row.status == Status.CANCELLED
+    assert row.status_reason == "recipient turned off social notifications"
+
+
+# --- the daily digest -----------------------------------------------------------
+
+
+def test_the_daily_digest_sends_one_email_listing_everything_held(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    carol = UserFactory(username="carol")
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="mentions", mode=Mode.DIGEST)
+    follow(bob, alice)
+    follow(carol, alice)
+    Post.objects.create(author=carol, body="Lunch at noon, @alice?")
+    held = list(Notification.objects.filter(status=Status.HELD).order_by("id"))
+    assert len(held) == 3
+
+    assert send_daily_digests() == 1
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.envelope_to == ["alice@example.com"]
+    assert received.header("Subject") == "Your daily digest: 3 new notifications"
+    text = received.part("text/plain")
+    html = received.part("text/html")
+    for line in ("bob is now following you!", "carol is now following you!", "carol mentioned you"):
+        assert f"- {line}" in text
+        assert line in html
+    assert "New followers" in text and "Mentions" in text
+    digest = Notification.objects.get(kind="digest")
+    assert digest.status == Status.SENT
+    assert digest.dedupe_key == digest_dedupe_key(user_id=alice.pk, day=datetime.now(UTC).date())
+    for row in held:
+        row.refresh_from_db()
+        assert row.status == Status.CANCELLED
+        assert row.status_reason == f"included in digest #{digest.pk}"
+
+
+def test_running_the_daily_digest_twice_still_sends_one_email(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    follow(bob, alice)
+
+    assert send_daily_digests() == 1
+    deliver()
+    follow(UserFactory(username="carol"), alice)  # held after today's digest
+    assert send_daily_digests() == 0
+    deliver()
+
+    assert len(smtp_sink.messages) == 1
+    assert Notification.objects.filter(kind="digest").count() == 1
+    assert Notification.objects.get(status=Status.HELD).params["actor_ids"]
+
+
+def test_what_is_held_after_todays_digest_goes_out_the_next_day(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    with time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC)):
+        follow(bob, alice)
+        assert send_daily_digests() == 1
+        follow(UserFactory(username="carol"), alice)
+    with time_machine.travel(datetime(2026, 3, 3, 8, 0, tzinfo=UTC)):
+        assert send_daily_digests() == 1
+        deliver()
+
+    assert sorted(
+        Notification.objects.filter(kind="digest").values_list("dedupe_key", flat=True)
+    ) == [
+        f"digest:{alice.pk}:2026-03-02",
+        f"digest:{alice.pk}:2026-03-03",
+    ]
+    assert [m.header("Subject") for m in smtp_sink.messages] == [
+        "Your daily digest: 1 new notification",
+        "Your daily digest: 1 new notification",
+    ]
+    assert "carol is now following you!" in smtp_sink.messages[-1].part("text/plain")
+
+
+def test_nothing_held_means_no_digest(outbox_mailers, smtp_sink, alice, bob, deliver):
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    follow(bob, UserFactory(username="dora"))  # dora gets emails immediately
+
+    deliver()
+    assert send_daily_digests() == 0
+    deliver()
+
+    assert [m.envelope_to for m in smtp_sink.messages] == [["dora@example.com"]]
+    assert not Notification.objects.filter(kind="digest").exists()
+
+
+def test_each_person_gets_their_own_digest(outbox_mailers, smtp_sink, alice, bob, deliver):
+    dora = UserFactory(username="dora")
+    for user in (alice, dora):
+        preference_set(user=user, category="social", mode=Mode.DIGEST)
+        follow(bob, user)
+
+    assert digests_send() == 2
+    deliver()
+
+    assert sorted(m.envelope_to[0] for m in smtp_sink.messages) == [
+        "alice@example.com",
+        "dora@example.com",
+    ]
+
+
+def test_an_undone_event_is_left_out_of_the_digest(outbox_mailers, smtp_sink, alice, bob, deliver):
+    carol = UserFactory(username="carol")
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    follow(bob, alice)
+    follow(carol, alice)
+    Follow.objects.filter(follower=bob, followed=alice).delete()
+
+    send_daily_digests()
+    deliver()
+
+    [received] = smtp_sink.messages
+    text = received.part("text/plain")
+    assert "carol is now following you!" in text
+    assert "bob" not in text
+
+
+def test_held_rows_of_a_category_turned_off_since_are_cancelled_not_digested(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    follow(bob, alice)
+    preference_set(user=alice, category="social", mode=Mode.OFF)
+
+    assert send_daily_digests() == 0
+    deliver()
+
+    assert smtp_sink.messages == []
+    row = Notification.objects.get()
+    assert row.status == Status.CANCELLED
+    assert row.status_reason == "recipient turned off social notifications"
+
+
+def test_the_digest_can_be_unsubscribed_in_one_click(
+    outbox_mailers, smtp_sink, alice, bob, deliver
+):
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="mentions", mode=Mode.DIGEST)
+    follow(bob, alice)
+    send_daily_digests()
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
+    url = received.header("List-Unsubscribe").strip("<>")
+    response = Client().post(
+        url.removeprefix("http://testserver"), {"List-Unsubscribe": "One-Click"}
+    )
+
+    assert response.status_code == 200
+    assert preferences_for(user=alice) == {"social": Mode.OFF, "mentions": Mode.OFF}
+    assert preference_mode(user_id=alice.pk, category="digest") == Mode.OFF
+
+
+def test_the_preferences_page_does_not_offer_the_digest_as_a_category(alice, client):
+    client.force_login(alice)
+    response = client.get("/notifications/preferences/")
+    assert "digest" not in response.context["form"].fields
+
+
+def test_held_rows_of_a_deleted_recipient_are_cancelled(alice, bob):
+    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    follow(bob, alice)
+    row = Notification.objects.get()
+    alice.delete()
+
+    assert digests_send() == 0
+
+    row.refresh_from_db()
+    assert row.status == Status.CANCELLED
+    assert row.status_reason == "the recipient no longer exists"
+
+
+# --- the schedule -------------------------------------------------------------------
+
+
+def test_migrate_creates_the_daily_digest_schedule_at_the_configured_hour(settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 7}
+    Schedule.objects.filter(name=DIGEST_SCHEDULE_NAME).delete()
+
+    sweep_schedule_ensure()
+
+    schedule = Schedule.objects.get(name=DIGEST_SCHEDULE_NAME)
+    assert schedule.func == DIGEST_FUNC
+    assert schedule.schedule_type == Schedule.DAILY
+    assert schedule.repeats == -1
+    next_run = schedule.next_run.astimezone(UTC)
+    assert (next_run.hour, next_run.minute) == (7, 0)
+    assert timedelta(0) < next_run - datetime.now(UTC) <= timedelta(days=1)
+
+
+def test_ensuring_the_schedule_again_keeps_its_next_run(settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 7}
+    sweep_schedule_ensure()
+    first = Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).next_run
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=23, minutes=59)):
+        sweep_schedule_ensure()
+
+    assert Schedule.objects.filter(name=DIGEST_SCHEDULE_NAME).count() == 1
+    assert Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).next_run == first
+
+
+def test_a_changed_digest_hour_moves_the_schedule(settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 7}
+    sweep_schedule_ensure()
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 18}
+
+    sweep_schedule_ensure()
+
+    assert Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).next_run.astimezone(UTC).hour == 18
+
+
+@pytest.mark.parametrize("hour", [-1, 24, "8", None])
+def test_a_digest_hour_outside_the_day_is_a_configuration_error(settings, hour):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": hour}
+    with pytest.raises(ImproperlyConfigured, match="DIGEST_HOUR"):
+        sweep_schedule_ensure()
+
+
+def test_next_digest_run_is_today_before_the_hour_and_tomorrow_after_it():
+    morning = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
+    evening = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert next_digest_run(hour=8, now=morning) == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    assert next_digest_run(hour=8, now=evening) == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)

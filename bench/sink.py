@@ -1,8 +1,9 @@
 """A loopback SMTP sink in its own process, for benchmarks.
 
 It appends one line per accepted message to a file — the message's
-X-Notification-ID (or Message-ID) — so a benchmark can count deliveries,
-duplicates and losses without sharing a process (or a GIL) with the sender.
+X-Notification-ID (or Message-ID) and the time it was accepted — so a
+benchmark can count deliveries, duplicates and losses, and measure rates,
+without sharing a process (or a GIL) with the sender.
 
     python -m bench.sink --port 2525 --log var/bench/sink.log [--delay 0.1]
 """
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import signal
 import threading
+import time
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -39,7 +41,7 @@ class CountingHandler:
             if name.lower() == b"message-id":
                 ident = value.strip().decode()
         with self.lock:
-            self.log.write(ident + "\n")
+            self.log.write(f"{ident} {time.time():.6f}\n")
         return "250 OK"
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- Chinese text is written with full-width punctuation.
 """Simplified Chinese: the catalogue is complete, the site switches to it, and
 every email is written in its recipient's language, whoever caused it."""
 

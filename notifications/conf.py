@@ -11,6 +11,9 @@ from typing import Any
 from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
+    # False: notification_enqueue writes nothing (events are dropped, not
+    # queued). Mail given to Django's mail API is still stored and sent.
+    "ENABLED": True,
     # MAILERS alias the worker hands messages to (SMTP or an Anymail ESP).
     "DELIVERY_MAILER": "delivery",
     # Absolute base of every link in an email, without a trailing slash.
@@ -30,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_SIZE": 50,
     # Upper bound of batches one deliver_due task sends before it returns.
     "MAX_BATCHES_PER_TASK": 20,
+    # deliver_due tasks that drain a large backlog side by side, each with its
+    # own mailer connection. None: Q_CLUSTER["workers"] (one per worker of a
+    # node); with several nodes, set it to the workers of all nodes together.
+    "DELIVERY_TASKS": None,
     # Events of a coalescing type to one recipient within this many seconds
     # share one email.
     "COALESCE_WINDOW": 600,

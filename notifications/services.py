@@ -50,16 +50,20 @@ DELIVER_TASK = "notifications.tasks.deliver_due"
 # --- waking the workers ------------------------------------------------------
 
 
-def notifications_wake() -> bool:
+def notifications_wake(*, helper: bool = False) -> bool:
     """Ask the task queue to run deliver_due now. Never raises.
 
     When the broker is unreachable the rows stay queued in the database and
-    the periodic sweep wakes a worker for them later.
+    the periodic sweep wakes a worker for them later. A `helper` task only
+    drains the backlog beside the task that woke it (it wakes no others).
     """
     from django_q.tasks import async_task
 
+    kwargs = {"spread": False} if helper else {}
     try:
-        async_task(DELIVER_TASK, task_name="notifications.deliver_due", group=conf.TASK_GROUP)
+        async_task(
+            DELIVER_TASK, task_name="notifications.deliver_due", group=conf.TASK_GROUP, **kwargs
+        )
     except Exception:
         logger.exception("could not wake notification workers; the sweep will deliver later")
         return False
@@ -97,11 +101,14 @@ def notification_enqueue(
     No rendering and no network I/O happen here: the worker does both after
     commit. Returns the row (possibly an existing one the event was merged
     into), or None when nothing needs sending (duplicate `dedupe_key`, no
-    address). For coalescing types `actor_id` names who caused the event.
+    address, NOTIFICATIONS["ENABLED"] off). For coalescing types `actor_id`
+    names who caused the event.
 
     A new row is stored `held` for the daily digest, not queued, when the
     recipient gets its category by digest or has reached the hourly ceiling.
     """
+    if not conf.ENABLED:
+        return None
     kind_type = registry.get(kind)
     address = (getattr(recipient, "email", "") or "").strip()
     if not address:
@@ -385,8 +392,51 @@ def _stop(row: Notification, status: str, reason: str) -> str:
     return status
 
 
-def _prepare(row: Notification) -> EmailMessage | str:
-    """Render `row` and check it may still be sent: a message, or the final status."""
+def _maybe_blocked(rows: list[Notification]) -> set[int]:
+    """Ids of the rows delivery_block_reason might stop, in two queries per batch.
+
+    A superset: a row whose recipient has any preference other than the
+    default, or whose address (as _prepare will send to it) has a suppression
+    entry. Only these rows pay for delivery_block_reason's own queries; for
+    all others it would find no preference row and no suppression entry.
+    """
+    from django.db.models.functions import Lower
+
+    from .models import Preference, Suppression
+    from .suppression import normalize_address
+
+    user_ids = {row.recipient_id for row in rows if row.recipient_id}
+    configured = set(
+        Preference.objects.filter(user_id__in=user_ids)
+        .exclude(mode=preferences.DEFAULT_MODE)
+        .values_list("user_id", flat=True)
+    )
+    addresses = {row.pk: normalize_address(_send_address(row)) for row in rows}
+    suppressed = set(
+        Suppression.objects.annotate(lower=Lower("address"))
+        .filter(lower__in={a for a in addresses.values() if a})
+        .values_list("lower", flat=True)
+    )
+    return {
+        row.pk
+        for row in rows
+        if row.recipient_id in configured or addresses[row.pk] in suppressed
+    }
+
+
+def _send_address(row: Notification) -> str:
+    """The address _prepare checks: the recipient's current one for typed rows."""
+    if row.kind != EMAIL_KIND and row.recipient is not None:
+        return row.recipient.email or ""
+    return row.to_address or ""
+
+
+def _prepare(row: Notification, *, check_blocks: bool = True) -> EmailMessage | str:
+    """Render `row` and check it may still be sent: a message, or the final status.
+
+    `check_blocks=False` skips delivery_block_reason for a row _maybe_blocked
+    cleared.
+    """
     started = timezone.now()
     if row.kind != EMAIL_KIND:
         try:
@@ -422,7 +472,7 @@ def _prepare(row: Notification) -> EmailMessage | str:
             headers=row.headers,
             language=row.language,
         )
-    blocked = preferences.delivery_block_reason(notification=row)
+    blocked = preferences.delivery_block_reason(notification=row) if check_blocks else None
     if blocked:
         status, reason = blocked
         return _stop(row, status, reason)
@@ -441,8 +491,9 @@ def notifications_send(*, notifications: list[Notification]) -> SendReport:
     """Send rows claimed by notifications_claim_due over one mailer connection."""
     report = SendReport()
     prepared: list[tuple[Notification, EmailMessage]] = []
+    maybe_blocked = _maybe_blocked(notifications)
     for row in notifications:
-        outcome = _prepare(row)
+        outcome = _prepare(row, check_blocks=row.pk in maybe_blocked)
         if isinstance(outcome, str):
             report.outcomes[row.pk] = outcome
             if outcome == "failed":

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .conf import conf
@@ -31,27 +32,60 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def deliver_due(batch_size: int | None = None, max_batches: int | None = None) -> int:
+def delivery_tasks() -> int:
+    """How many deliver_due tasks may drain one backlog side by side."""
+    configured = conf.DELIVERY_TASKS
+    if configured is None:
+        from django.conf import settings
+
+        configured = (getattr(settings, "Q_CLUSTER", {}) or {}).get("workers") or 1
+    return max(1, int(configured))
+
+
+def _due() -> QuerySet[Notification]:
+    return Notification.objects.filter(
+        status=Notification.Status.QUEUED, next_attempt_at__lte=timezone.now()
+    )
+
+
+def deliver_due(
+    batch_size: int | None = None, max_batches: int | None = None, spread: bool = True
+) -> int:
     """Claim and send due rows, batch after batch, until none is due (bounded).
 
-    Returns the number of rows handled. When the bound is reached with rows
-    still due, another deliver_due is enqueued instead of running on.
+    Returns the number of rows handled. When the first batch is full and more
+    rows are due, helper tasks (spread=False) are woken so that up to
+    DELIVERY_TASKS tasks send side by side, each over its own connection.
+    When the bound is reached with rows still due, the task that spread (not
+    a helper) enqueues another deliver_due instead of running on.
     """
     batch_size = batch_size or conf.BATCH_SIZE
     max_batches = max_batches or conf.MAX_BATCHES_PER_TASK
     worker = worker_name()
     handled = 0
-    for _ in range(max_batches):
+    for number in range(max_batches):
         rows = notifications_claim_due(limit=batch_size, worker=worker)
         if not rows:
             return handled
+        if number == 0 and spread and len(rows) == batch_size:
+            _wake_helpers(batch_size)
         notifications_send(notifications=rows)
         handled += len(rows)
-    if Notification.objects.filter(
-        status=Notification.Status.QUEUED, next_attempt_at__lte=timezone.now()
-    ).exists():
+    if spread and _due().exists():
         notifications_wake()
     return handled
+
+
+def _wake_helpers(batch_size: int) -> int:
+    """Wake one helper per further batch that is due, up to DELIVERY_TASKS - 1."""
+    wanted = delivery_tasks() - 1
+    if wanted < 1:
+        return 0
+    due = _due().values("id")[: wanted * batch_size].count()
+    helpers = min(wanted, -(-due // batch_size))
+    for _ in range(helpers):
+        notifications_wake(helper=True)
+    return helpers
 
 
 def sweep() -> int:
@@ -63,9 +97,7 @@ def sweep() -> int:
     """
     notifications_release_expired_leases()
     heartbeat_record(name=SWEEP_HEARTBEAT)
-    due = Notification.objects.filter(
-        status=Notification.Status.QUEUED, next_attempt_at__lte=timezone.now()
-    ).count()
+    due = _due().count()
     if due:
         notifications_wake()
     return due

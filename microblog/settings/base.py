@@ -215,10 +215,15 @@ ANYMAIL = {
 
 # --- Notifications (the reusable framework's one settings dict) ------------
 NOTIFICATIONS = {
+    # false: new notification events are dropped (mail sent through Django's
+    # mail API is still delivered).
+    "ENABLED": env.bool("NOTIFICATIONS_ENABLED", default=True),
     "DELIVERY_MAILER": "delivery",
     "SITE_URL": SITE_URL,
     "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10),
     "BATCH_SIZE": env.int("NOTIFICATIONS_BATCH_SIZE", default=50),
+    # deliver_due tasks draining a backlog side by side; unset: Q_WORKERS.
+    "DELIVERY_TASKS": env.int("NOTIFICATIONS_DELIVERY_TASKS", default=None),
     # Seconds: first retry delay (doubling after), claim lease, coalescing window.
     "BACKOFF_BASE": env.int("NOTIFICATIONS_BACKOFF_BASE", default=240),
     "LEASE_SECONDS": env.int("NOTIFICATIONS_LEASE_SECONDS", default=300),

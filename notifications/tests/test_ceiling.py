@@ -1,13 +1,15 @@
-"""Deliverability: the per-recipient hourly ceiling on notification emails, and
-the one-click unsubscribe headers that notifications carry and account mail
-does not."""
+"""Deliverability: the per-recipient hourly ceiling on notification emails, the
+one-click unsubscribe headers that notifications carry and account mail does
+not, and the shared HTML layout every notification email is built on."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +19,8 @@ from microblog.models import Post
 from notifications.digest import send_daily_digests
 from notifications.models import Notification
 from notifications.preferences import recent_email_count
+from notifications.rendering import render_type
+from notifications.types import registry
 
 Status = Notification.Status
 pytestmark = pytest.mark.django_db
@@ -136,3 +140,38 @@ def test_password_reset_mail_has_no_unsubscribe_headers(outbox_mailers, smtp_sin
     assert received.header("List-Unsubscribe") is None
     assert received.header("List-Unsubscribe-Post") is None
     assert "unsubscribe" not in received.part("text/plain").lower()
+
+
+# --- the shared HTML layout ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["new_follower", "mention", "digest"])
+def test_every_email_has_the_shared_header_footer_and_a_plain_text_part_that_stands_alone(
+    alice, key
+):
+    kind = registry.get(key)
+
+    rendered = render_type(kind=kind, context=kind.sample_context(), language="en", recipient=alice)
+
+    html, text = rendered.body_html, rendered.body_text
+    assert '<meta name="color-scheme" content="light dark">' in html
+    assert 'class="brand" href="http://testserver/"' in html
+    assert "You received this email because" in html
+    assert "/notifications/unsubscribe/" in html and "/notifications/preferences/" in html
+    assert "<script" not in html.lower()
+    for img in re.findall(r"<img [^>]*>", html):  # absolute, described images
+        assert re.search(r'src="https://[^"]+"', img) and re.search(r'alt="[^"]+"', img)
+    assert 'style="' in html  # CSS inlined
+    # The text part names the reader, says why it came and how to stop it.
+    assert text.startswith("Hi alice,")
+    assert "You received this email because" in text
+    assert "http://testserver/notifications/unsubscribe/" in text
+    assert "<" not in text.replace("<http", "")
+
+
+def test_the_base_template_offers_a_dark_colour_scheme(alice):
+    kind = registry.get("new_follower")
+    html = render_to_string(
+        "accounts/email/new_follower.html", {**kind.sample_context(), "recipient": alice}
+    )
+    assert "@media (prefers-color-scheme: dark)" in html

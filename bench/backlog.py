@@ -98,3 +98,37 @@ def drain(
             "duplicates": len(ids) - len(set(ids)),
             "lost": len(expected - set(ids)),
         }
+
+
+def backlog_bulk(count: int, offset: int = 0) -> int:
+    """Queue `count` new-follower rows in bulk (the rows notification_enqueue
+    writes for a first follow, without its per-row queries or wake-ups).
+
+    For backlogs too large to build through the service in a benchmark's
+    time; recipients r{offset}… must not have a pending row already.
+    """
+    from django.utils import timezone
+
+    from accounts.notifications import NewFollower
+    from notifications.models import Notification
+
+    fan, recipients = users_ensure(offset + count)
+    now = timezone.now()
+    kind = NewFollower
+    Notification.objects.bulk_create(
+        (
+            Notification(
+                kind=kind.key,
+                category=kind.category.key,
+                transactional=kind.category.transactional,
+                recipient=recipient,
+                to_address=recipient.email,
+                params={"actor_ids": [fan.pk]},
+                group_key=f"{kind.key}:{recipient.pk}",
+                next_attempt_at=now,
+            )
+            for recipient in recipients[offset : offset + count]
+        ),
+        batch_size=1000,
+    )
+    return count

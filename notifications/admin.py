@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .models import DeliveryAttempt, Notification, Preference, Suppression, TrackingEvent
@@ -64,6 +65,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("notifications/admin.css",)}
+
     inlines = (DeliveryAttemptInline, TrackingEventInline)
     readonly_fields = (
         "kind",
@@ -258,7 +260,8 @@ def _html_of(row: Notification) -> str:
 
 
 def _render_sample(kind: Any, language: str) -> Any:
-    context = kind.sample_context()
+    with translation.override(language):  # sample contexts hold translated text
+        context = kind.sample_context()
     if context is not None:
         return render_type(kind=kind, context=context, language=language)
     row = Notification(kind=kind.key, params=kind.sample_params(), language=language)

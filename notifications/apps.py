@@ -8,8 +8,9 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # System checks and the receiver of provider tracking events.
-        from . import checks, tracking  # noqa: F401
+        # System checks, the receiver of provider tracking events, and the
+        # framework's own notification type (the daily digest).
+        from . import checks, digest, tracking  # noqa: F401
 
         # The sweep's Schedule is (re)created after every migrate, so a new
         # deployment gets it and a changed SWEEP_INTERVAL takes effect.

@@ -47,8 +47,7 @@ def check_notifications(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             checks.Error(
                 f"Q_CLUSTER['retry'] ({retry}) must be larger than Q_CLUSTER['timeout'] "
                 f"({timeout}).",
-                hint="Otherwise the broker hands a task that is still running to a "
-                "second worker.",
+                hint="Otherwise the broker hands a task that is still running to a second worker.",
                 id="notifications.E002",
             )
         )

@@ -108,9 +108,7 @@ class Preference(models.Model):
         DIGEST = "digest", _("Daily digest")
         OFF = "off", _("Off")
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     category = models.CharField(max_length=64)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.IMMEDIATELY)
     updated_at = models.DateTimeField(auto_now=True)

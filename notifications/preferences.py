@@ -200,9 +200,3 @@ def recent_email_count(*, recipient_id: int, within: timedelta = timedelta(hours
         recipient_id=recipient_id,
         transactional=False,
     ).count()
-
-
-# The digest registers its type (and category) with the registry. It is
-# imported here because every process that sends or enqueues imports this
-# module, so the worker always knows the "digest" type.
-from . import digest  # noqa: E402, F401

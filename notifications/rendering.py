@@ -29,7 +29,10 @@ from .types import NotificationType
 
 EMAIL_KIND = "email"
 
-_inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+# keep_at_rules keeps the @media (prefers-color-scheme: dark) rules, which cannot be inlined.
+_inliner = css_inline.CSSInliner(
+    load_remote_stylesheets=False, keep_style_tags=False, keep_at_rules=True
+)
 
 
 @dataclass

@@ -25,9 +25,9 @@ def notifications_count_by_status() -> dict[str, int]:
 def notifications_oldest_due_age(*, now: datetime | None = None) -> float | None:
     """Seconds the longest-waiting due queued row has been due, or None."""
     now = now or timezone.now()
-    oldest = Notification.objects.filter(
-        status=Status.QUEUED, next_attempt_at__lte=now
-    ).aggregate(oldest=Min("next_attempt_at"))["oldest"]
+    oldest = Notification.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now).aggregate(
+        oldest=Min("next_attempt_at")
+    )["oldest"]
     return None if oldest is None else (now - oldest).total_seconds()
 
 

@@ -418,9 +418,7 @@ def _maybe_blocked(rows: list[Notification]) -> set[int]:
         .values_list("lower", flat=True)
     )
     return {
-        row.pk
-        for row in rows
-        if row.recipient_id in configured or addresses[row.pk] in suppressed
+        row.pk for row in rows if row.recipient_id in configured or addresses[row.pk] in suppressed
     }
 
 

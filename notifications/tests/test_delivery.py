@@ -44,7 +44,7 @@ def test_a_new_follower_gets_exactly_one_email_with_text_html_and_absolute_links
     assert 'href="http://testserver/u/bob/"' in html
     assert bob.avatar_url(96).replace("&", "&amp;") in html
     assert 'style="' in html  # CSS inlined
-    assert "<style" not in html
+    assert "@media (prefers-color-scheme: dark)" in html
     row = Notification.objects.get()
     assert row.status == Status.SENT
     assert received.header("X-Notification-ID") == str(row.pk)

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from notifications.models import Notification, Preference, Suppression
 from notifications.preferences import (
+    DIGEST_CATEGORY,
     UnknownCategory,
     delivery_block_reason,
     preference_set,
@@ -129,7 +130,9 @@ def test_preferences_page_offers_every_non_transactional_category(
 
     assert response.status_code == 200
     form = response.context["form"]
-    expected = [c.key for c in registry.categories() if not c.transactional]
+    expected = [
+        c.key for c in registry.categories() if not c.transactional and c.key != DIGEST_CATEGORY
+    ]
     assert list(form.fields) == expected
     assert {"social", "mentions"} <= set(form.fields)
     assert account_category not in form.fields
@@ -252,10 +255,12 @@ def test_a_category_turned_off_cancels(alice) -> None:
     assert delivery_block_reason(notification=notification_for(alice, category="mentions")) is None
 
 
-def test_digest_mode_does_not_block(alice) -> None:
+def test_digest_mode_holds_the_row_for_the_digest(alice) -> None:
     preference_set(user=alice, category="social", mode=Mode.DIGEST)
 
-    assert delivery_block_reason(notification=notification_for(alice)) is None
+    status, reason = delivery_block_reason(notification=notification_for(alice))
+    assert status == Status.HELD
+    assert "digest" in reason
 
 
 @pytest.mark.parametrize("reason", list(Reason))

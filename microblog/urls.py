@@ -6,7 +6,7 @@ from notifications.health import healthz
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
-    path("webhooks/anymail/", include("anymail.urls")),
+    path("webhooks/anymail/", include("notifications.webhooks")),
     path("healthz", healthz, name="healthz"),
     path("dev/inbox/", include("microblog.devinbox.urls")),
     path("", include("accounts.urls")),

@@ -485,8 +485,27 @@ def _provider_name(mailer: Any) -> str:
     return str(getattr(mailer, "esp_name", "") or "smtp").lower()[:50]
 
 
+def _renew_leases(rows: list[Notification]) -> set[int]:
+    """Extend this claim's lease on `rows`; return the ids still held.
+
+    A row whose lease ran out may already be back in the queue or claimed by
+    another worker: it must not be sent from here as well.
+    """
+    now = timezone.now()
+    tokens = {row.claimed_by for row in rows}
+    mine = Notification.objects.filter(
+        pk__in=[row.pk for row in rows], status=Status.SENDING, claimed_by__in=tokens
+    )
+    mine.update(lease_expires_at=now + timedelta(seconds=conf.LEASE_SECONDS), updated_at=now)
+    return set(mine.values_list("pk", flat=True))
+
+
 def notifications_send(*, notifications: list[Notification]) -> SendReport:
-    """Send rows claimed by notifications_claim_due over one mailer connection."""
+    """Send rows claimed by notifications_claim_due over one mailer connection.
+
+    A slow batch (a stalling server) renews its lease before half of it has
+    run out, so the sweep never hands a row this worker still holds to another.
+    """
     report = SendReport()
     prepared: list[tuple[Notification, EmailMessage]] = []
     maybe_blocked = _maybe_blocked(notifications)
@@ -507,8 +526,19 @@ def notifications_send(*, notifications: list[Notification]) -> SendReport:
     provider = _provider_name(mailer)
     is_open = False
     down: Failure | None = None  # the server refused a connection: skip the rest
+    half_lease = timedelta(seconds=conf.LEASE_SECONDS / 2)
+    leases = [row.lease_expires_at for row, _ in prepared if row.lease_expires_at]
+    renew_at = min(leases) - half_lease if leases else None
+    held: set[int] | None = None  # ids still under this claim's lease, once renewed
     try:
-        for row, message in prepared:
+        for index, (row, message) in enumerate(prepared):
+            if renew_at is not None and timezone.now() >= renew_at:
+                held = _renew_leases([r for r, _ in prepared[index:]])
+                renew_at = timezone.now() + half_lease
+            if held is not None and row.pk not in held:
+                report.outcomes[row.pk] = "lease lost"
+                report.skipped += 1
+                continue
             started = timezone.now()
             clock = time.monotonic()
             if down is not None:

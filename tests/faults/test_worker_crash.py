@@ -64,16 +64,6 @@ def test_two_clusters_draining_one_backlog_send_each_email_once(workers, smtp_si
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "notifications_send neither renews nor re-checks a row's lease while it works "
-        "through a batch: when sending a batch takes longer than LEASE_SECONDS (a slow "
-        "mail server, a lease set below Q_CLUSTER['timeout'], which no system check "
-        "prevents) the sweep requeues rows the worker is still about to send; the worker "
-        "sends them anyway, its outcome is refused ('lease lost') and they are sent again"
-    ),
-)
 def test_a_batch_that_outlasts_its_lease_sends_each_email_once(workers, smtp_sink):
     smtp_sink.handler.delay = 0.5  # ten messages take five seconds
     worker = workers({"NOTIFICATIONS_LEASE_SECONDS": "2", "NOTIFICATIONS_BATCH_SIZE": "10"})

@@ -203,6 +203,8 @@ DEV_INBOX_MAILDIR = env.path("DEV_INBOX_MAILDIR", default=str(VAR_DIR / "mail"))
 ANYMAIL = {
     # Basic-auth credentials ESPs must send to our tracking webhooks ("user:password").
     "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="change:me"),
+    # Seconds a worker waits for an ESP's HTTP API before the try counts as failed.
+    "REQUESTS_TIMEOUT": env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30.0),
     # Mailgun also signs its webhooks. An empty key would let anyone forge the
     # signature, so it is only set when given: without it Anymail answers
     # Mailgun webhook calls with a configuration error instead of trusting them.

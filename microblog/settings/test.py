@@ -7,7 +7,7 @@ django-q2 reads Q_CLUSTER once at import, so the test broker is chosen here
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, NOTIFICATIONS, Q_CLUSTER, VAR_DIR
+from .base import ANYMAIL, DATABASES, NOTIFICATIONS, Q_CLUSTER, VAR_DIR
 
 # One id per test run, inherited by the worker processes a run starts, so
 # runs side by side get their own test database and task queue.
@@ -18,7 +18,11 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SITE_URL = "http://testserver"
 NOTIFICATIONS = {**NOTIFICATIONS, "SITE_URL": SITE_URL}
-ANYMAIL = {"WEBHOOK_SECRET": "hook:secret", "MAILGUN_WEBHOOK_SIGNING_KEY": "test-signing-key"}
+ANYMAIL = {
+    **ANYMAIL,
+    "WEBHOOK_SECRET": "hook:secret",
+    "MAILGUN_WEBHOOK_SIGNING_KEY": "test-signing-key",
+}
 
 # Real worker processes in tests must see the test database, so SQLite tests
 # use a file, not an in-memory database.

@@ -1,6 +1,6 @@
 """The delivery engine with real qcluster processes, a real SMTP sink, and
 the faults a production deployment meets: a killed worker, a broker that is
-down at commit time, two workers racing for the same rows."""
+down at commit time, two qcluster racing for the same rows."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from tests.support.processes import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 Status = Notification.Status
-WORKER_SETTINGS = "tests.e2e.settings"
 
 
 def all_sent() -> bool:
@@ -33,11 +32,11 @@ def ids_at(sink) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_a_follow_through_the_web_emails_once_and_the_request_never_touches_smtp(
-    workers, smtp_sink
+    qcluster, smtp_sink
 ):
     alice = UserFactory(username="alice")
     bob = UserFactory(username="bob")
-    worker = workers()
+    worker = qcluster()
     client = Client()
     client.force_login(bob)
     before = smtp_sink.connections
@@ -56,7 +55,7 @@ def test_a_follow_through_the_web_emails_once_and_the_request_never_touches_smtp
 
 
 def test_rows_of_a_worker_killed_mid_batch_are_delivered_after_the_lease_expires(
-    workers, smtp_sink
+    qcluster, smtp_sink
 ):
     alice = UserFactory(username="alice")
     for i in range(8):
@@ -64,8 +63,8 @@ def test_rows_of_a_worker_killed_mid_batch_are_delivered_after_the_lease_expires
     expected = {str(pk) for pk in Notification.objects.values_list("pk", flat=True)}
     assert len(expected) == 8
     smtp_sink.handler.delay = 0.4
-    env = {"DJANGO_SETTINGS_MODULE": WORKER_SETTINGS, "NOTIFICATIONS_LEASE_SECONDS": "3"}
-    first = workers(env)
+    env = {"NOTIFICATIONS_LEASE_SECONDS": "3"}
+    first = qcluster(env)
     smtp_sink.wait_for(2, timeout=30)
 
     first.kill()
@@ -74,7 +73,7 @@ def test_rows_of_a_worker_killed_mid_batch_are_delivered_after_the_lease_expires
     assert stranded > 0, "the worker finished before it was killed"
     smtp_sink.handler.delay = 0
     time.sleep(3.5)  # the lease runs out
-    workers(env)
+    qcluster(env)
     sweep()  # what the periodic schedule does: release leases, wake a worker
 
     wait_until(all_sent, timeout=30, message="stranded rows were not delivered")
@@ -86,7 +85,7 @@ def test_rows_of_a_worker_killed_mid_batch_are_delivered_after_the_lease_expires
 
 
 def test_a_row_committed_while_the_broker_is_down_is_delivered_by_the_sweep(
-    require_redis, workers, smtp_sink, monkeypatch
+    require_redis, qcluster, smtp_sink, monkeypatch
 ):
     from django_q.conf import Conf
 
@@ -97,7 +96,7 @@ def test_a_row_committed_while_the_broker_is_down_is_delivered_by_the_sweep(
     monkeypatch.undo()
 
     assert Notification.objects.get().status == Status.QUEUED
-    workers()
+    qcluster()
     time.sleep(1)
     assert smtp_sink.messages == []  # nobody was told about the row
 
@@ -108,7 +107,7 @@ def test_a_row_committed_while_the_broker_is_down_is_delivered_by_the_sweep(
 
 
 def test_two_workers_draining_the_same_rows_send_each_exactly_once(
-    require_postgres, workers, smtp_sink
+    require_postgres, qcluster, smtp_sink
 ):
     count = 500
     Notification.objects.bulk_create(
@@ -124,9 +123,9 @@ def test_two_workers_draining_the_same_rows_send_each_exactly_once(
         )
         for i in range(count)
     )
-    env = {"DJANGO_SETTINGS_MODULE": WORKER_SETTINGS, "NOTIFICATIONS_BATCH_SIZE": "20"}
-    workers(env)
-    workers(env)
+    env = {"NOTIFICATIONS_BATCH_SIZE": "20"}
+    qcluster(env)
+    qcluster(env)
     for _ in range(4):
         notifications_wake()
 

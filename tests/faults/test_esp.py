@@ -53,7 +53,6 @@ def test_an_esp_answering_500_then_timing_out_is_retried_with_backoff_until_it_r
     fake_esp.responder = esp
     worker = workers(
         {
-            "DJANGO_SETTINGS_MODULE": "tests.faults.settings",
             "EMAIL_PROVIDER": "postmark",
             "ESP_API_KEY": "test-server-token",
             "ESP_API_URL": fake_esp.url,

@@ -5,7 +5,6 @@ follower email as a reader sees it, in English and in Chinese."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,7 +17,6 @@ from notifications.rendering import render_notification
 from notifications.tasks import deliver_due
 from notifications.types import registry
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "a-long-unusual-passphrase-42"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -97,7 +95,7 @@ def test_a_reader_unsubscribes_from_the_link_in_a_received_email(
     [("en", "bob is now following you!"), ("zh-hans", "bob 关注了你！")],
 )
 def test_the_new_follower_email_as_a_reader_sees_it(
-    require_chromium, settings, page: Page, language, headline
+    require_chromium, settings, page: Page, language, headline, screenshots
 ):
     users = get_user_model().objects
     reader = users.create_user("alice", "alice@example.com", PASSWORD, language=language)
@@ -117,5 +115,4 @@ def test_the_new_follower_email_as_a_reader_sees_it(
     for name in ("unsubscribe", "preferences"):
         assert page.locator(f"a[href*='/notifications/{name}']").count() == 1
     assert page.locator("script").count() == 0
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"email-{language}.png", full_page=True)
+    page.screenshot(path=screenshots / f"email-{language}.png", full_page=True)

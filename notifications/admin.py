@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -67,34 +68,6 @@ class NotificationAdmin(admin.ModelAdmin):
         css = {"all": ("notifications/admin.css",)}
 
     inlines = (DeliveryAttemptInline, TrackingEventInline)
-    readonly_fields = (
-        "kind",
-        "category",
-        "transactional",
-        "recipient",
-        "to_address",
-        "status",
-        "status_reason",
-        "attempts",
-        "next_attempt_at",
-        "lease_expires_at",
-        "claimed_by",
-        "last_error",
-        "provider",
-        "provider_message_id",
-        "delivery_status",
-        "language",
-        "params",
-        "group_key",
-        "dedupe_key",
-        "created_at",
-        "updated_at",
-        "sent_at",
-        "subject",
-        "headers",
-        "body_text",
-        "html_preview",
-    )
     fieldsets = (
         (None, {"fields": ("kind", "category", "transactional", "recipient", "to_address")}),
         (
@@ -120,6 +93,10 @@ class NotificationAdmin(admin.ModelAdmin):
         (_("Content"), {"fields": ("language", "subject", "headers", "body_text", "html_preview")}),
         (_("Source"), {"fields": ("params", "group_key", "dedupe_key"), "classes": ("collapse",)}),
     )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Staff steer a row through actions (services), never by editing it.
+        return flatten_fieldsets(self.fieldsets)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
         qs = super().get_queryset(request)

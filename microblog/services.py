@@ -1,6 +1,7 @@
 """Writes for posts."""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -24,5 +25,8 @@ def post_create(*, author: User, body: str) -> Post:
         )
     post = Post(author=author, body=body)
     post.full_clean()
-    post.save()
+    # The mention emails' outbox rows are written by the post_save receiver:
+    # in this transaction, so a post never commits without them.
+    with transaction.atomic():
+        post.save()
     return post

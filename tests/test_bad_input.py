@@ -234,7 +234,11 @@ def test_malformed_json_to_a_webhook_is_a_bad_request_and_records_nothing(esp, b
     assert response.status_code == 400
 
 
-def test_malformed_json_without_credentials_is_refused_before_it_is_read():
+def test_malformed_json_without_credentials_is_refused_before_it_is_read(monkeypatch):
+    def must_not_read(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("an unauthenticated body was read")
+
+    monkeypatch.setattr("notifications.webhooks._json_problem", must_not_read)
     client = Client(raise_request_exception=False)
 
     response = client.post(
@@ -242,6 +246,17 @@ def test_malformed_json_without_credentials_is_refused_before_it_is_read():
     )
 
     assert response.status_code in (400, 403)
+    assert not TrackingEvent.objects.exists()
+
+
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
+@pytest.mark.parametrize("esp", ["sparkpost", "sendgrid"])
+def test_an_empty_array_of_events_is_accepted_from_esps_that_post_arrays(esp):
+    response = Client().post(
+        f"/webhooks/anymail/{esp}/tracking/", "[]", content_type="application/json", **WEBHOOK_AUTH
+    )
+
+    assert response.status_code == 200
     assert not TrackingEvent.objects.exists()
 
 

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.processes import BASE_DIR
 
 
@@ -41,6 +43,13 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     result = manage("check", **env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("secret", ["", "change:me"])
+def test_production_settings_refuse_the_default_webhook_secret(secret):
+    result = manage("check", **{**PRODUCTION, "ANYMAIL_WEBHOOK_SECRET": secret})
+    assert result.returncode != 0
+    assert "ANYMAIL_WEBHOOK_SECRET" in result.stderr
 
 
 def test_models_and_migrations_agree():

@@ -1,4 +1,4 @@
-"""Production: secure defaults; refuses to start without a real SECRET_KEY."""
+"""Production: secure defaults; refuses to start without a real SECRET_KEY and webhook secret."""
 
 import os
 
@@ -6,6 +6,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 if not os.environ.get("SECRET_KEY"):
     raise ImproperlyConfigured("Set the SECRET_KEY environment variable in production.")
+# With the development default anyone could post forged bounce events to the
+# tracking webhooks and have any address suppressed.
+if os.environ.get("ANYMAIL_WEBHOOK_SECRET", "change:me") in ("", "change:me"):
+    raise ImproperlyConfigured(
+        "Set ANYMAIL_WEBHOOK_SECRET (user:password the ESP sends to the webhooks) in production."
+    )
 
 from .base import *  # noqa: F403
 from .base import env

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
@@ -107,19 +108,37 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.display(description=_("HTML version"))
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting a row mid-send would lose its outcome (use the cancel
+        # action on rows not yet claimed; `manage.py notifications_purge`
+        # removes old finished rows).
+        if obj is not None and obj.status == Notification.Status.SENDING:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):  # type: ignore[no-untyped-def]
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not can_read_body(request, obj):
+            # A transactional email (password reset) carries a login link.
+            hidden = {"headers", "body_text", "html_preview"}
+            fieldsets = [
+                (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
+                for name, opts in fieldsets
+            ]
+        return fieldsets
+
     @admin.display(description=_("HTML version"))
     def html_preview(self, obj: Notification) -> str:
         if not _html_of(obj):
             return "-"
         return email_html_iframe(reverse("admin:notifications_notification_html", args=[obj.pk]))
 
-    @admin.action(description=_("Retry now"))
+    @admin.action(description=_("Retry now"), permissions=("change",))
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         done = sum(notification_retry_now(notification=row) for row in queryset)
         self.message_user(request, _("%d notification(s) queued for retry.") % done)
 
-    @admin.action(description=_("Cancel"))
+    @admin.action(description=_("Cancel"), permissions=("change",))
     def cancel(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         done = sum(
             notification_cancel(notification=row, reason=f"cancelled by {request.user}")
@@ -128,7 +147,7 @@ class NotificationAdmin(admin.ModelAdmin):
         level = messages.SUCCESS if done else messages.WARNING
         self.message_user(request, _("%d notification(s) cancelled.") % done, level)
 
-    @admin.action(description=_("Resend as new"))
+    @admin.action(description=_("Resend as new"), permissions=("change",))
     def resend_as_new(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         rows = [notification_resend(notification=row) for row in queryset]
         self.message_user(request, _("%d new notification(s) queued.") % len(rows))
@@ -212,6 +231,8 @@ class NotificationAdmin(admin.ModelAdmin):
         row = self.get_object(request, str(pk))
         if row is None or not self.has_view_permission(request, row):
             raise Http404
+        if not can_read_body(request, row):
+            raise PermissionDenied
         return email_html_response(_html_of(row))
 
     def preview_html_view(self, request: HttpRequest, kind: str, language: str) -> HttpResponse:
@@ -224,6 +245,11 @@ class NotificationAdmin(admin.ModelAdmin):
         except UnknownNotificationType:
             raise Http404 from None
         return email_html_response(_render_sample(notification_type, language).body_html)
+
+
+def can_read_body(request: HttpRequest, row: Notification) -> bool:
+    """Only superusers read transactional bodies: they carry password-reset links."""
+    return not row.transactional or request.user.is_superuser
 
 
 def _html_of(row: Notification) -> str:
@@ -245,18 +271,31 @@ def _render_sample(kind: Any, language: str) -> Any:
     return render_notification(notification=row, kind=kind)
 
 
+class SuppressionForm(forms.ModelForm):
+    class Meta:
+        model = Suppression
+        fields = ("address", "reason", "note", "source_event")
+
+    def clean_address(self) -> str:
+        # Matched case-insensitively, so stored lower-cased and unique that way.
+        address = self.cleaned_data["address"].strip().lower()
+        taken = Suppression.objects.filter(address__iexact=address)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("This address is already suppressed."))
+        return address
+
+
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
+    form = SuppressionForm
     list_display = ("address", "reason", "source_event", "note", "created_at")
     list_filter = ("reason",)
     search_fields = ("address",)
     raw_id_fields = ("source_event",)
     fields = ("address", "reason", "note", "source_event", "created_at")
     readonly_fields = ("created_at",)
-
-    def save_model(self, request: HttpRequest, obj: Suppression, form: Any, change: bool) -> None:
-        obj.address = obj.address.strip().lower()  # matched case-insensitively
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(TrackingEvent)

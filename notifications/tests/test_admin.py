@@ -35,6 +35,18 @@ def sent_row(outbox_mailers, smtp_sink, alice, bob, deliver):  # type: ignore[no
     return Notification.objects.get()
 
 
+@pytest.fixture
+def viewer_client():  # type: ignore[no-untyped-def]
+    """Staff who may only look at the outbox."""
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_notification"))
+    client = Client()
+    client.force_login(viewer)
+    return client
+
+
 PAGES = [
     "admin:notifications_notification_changelist",
     "admin:notifications_dashboard",
@@ -155,3 +167,50 @@ def test_staff_can_add_a_suppression(staff_client):
     )
     assert response.status_code == 302
     assert Suppression.objects.filter(address="gone@example.com").exists()
+
+
+def test_view_only_staff_get_no_actions(viewer_client, sent_row):
+    response = viewer_client.get(reverse("admin:notifications_notification_changelist"))
+    assert response.status_code == 200
+    assert "retry_now" not in response.text
+    Notification.objects.filter(pk=sent_row.pk).update(status=Status.FAILED)
+    _action(viewer_client, "retry_now", [sent_row])
+    sent_row.refresh_from_db()
+    assert sent_row.status == Status.FAILED
+
+
+def test_transactional_bodies_are_for_superusers_only(viewer_client, staff_client, alice):
+    row = Notification.objects.create(
+        kind="email",
+        transactional=True,
+        to_address="alice@example.com",
+        subject="Reset your password",
+        body_text="https://example.com/reset/secret-token/",
+        body_html="<p>secret-token</p>",
+    )
+    change = reverse("admin:notifications_notification_change", args=[row.pk])
+    html = reverse("admin:notifications_notification_html", args=[row.pk])
+
+    assert "secret-token" not in viewer_client.get(change).text
+    assert viewer_client.get(html).status_code == 403
+    assert "secret-token" in staff_client.get(change).text
+    assert staff_client.get(html).status_code == 200
+
+
+def test_a_suppression_added_in_another_case_is_a_form_error(staff_client):
+    Suppression.objects.create(address="foo@example.com", reason="bounced")
+    response = staff_client.post(
+        reverse("admin:notifications_suppression_add"),
+        {"address": "Foo@Example.com", "reason": "manual", "note": ""},
+    )
+    assert response.status_code == 200
+    assert "already suppressed" in response.text
+    assert Suppression.objects.count() == 1
+
+
+def test_a_suppression_added_by_staff_is_stored_lower_cased(staff_client):
+    staff_client.post(
+        reverse("admin:notifications_suppression_add"),
+        {"address": " Bar@Example.com ", "reason": "manual", "note": "asked by phone"},
+    )
+    assert Suppression.objects.get().address == "bar@example.com"

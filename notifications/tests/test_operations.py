@@ -48,20 +48,58 @@ def test_status_fails_when_due_rows_wait_too_long(capsys):
     assert "oldest due row" in capsys.readouterr().err
 
 
-def test_status_exit_code_from_the_command_line():
+def _status_process():  # type: ignore[no-untyped-def]
+    import os
     import subprocess
     import sys
 
-    from tests.support.processes import BASE_DIR
+    from tests.support.processes import BASE_DIR, test_database_url
 
-    result = subprocess.run(
-        [sys.executable, "manage.py", "notifications_status", "--help"],
+    return subprocess.run(
+        [sys.executable, "manage.py", "notifications_status"],
         cwd=BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "microblog.settings.test",
+            "DATABASE_URL": test_database_url(),
+        },
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_status_exit_code_from_the_command_line():
+    unhealthy = _status_process()
+    assert unhealthy.returncode == 1, unhealthy.stderr
+    assert "Unhealthy" in unhealthy.stderr
+
+    sweep()  # writes the heartbeat a running worker would
+    healthy = _status_process()
+    assert healthy.returncode == 0, healthy.stderr
+    assert "Healthy" in healthy.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_purge_and_retry_commands():
+    old = timezone.now() - timedelta(days=100)
+    Notification.objects.create(kind="email", to_address="a@example.com", status="sent")
+    Notification.objects.create(kind="email", to_address="b@example.com", status="sent")
+    Notification.objects.create(kind="email", to_address="c@example.com", status="queued")
+    Notification.objects.filter(to_address__in=["a@example.com", "c@example.com"]).update(
+        updated_at=old
+    )
+    call_command("notifications_purge", "--older-than", "90")
+    assert sorted(Notification.objects.values_list("to_address", flat=True)) == [
+        "b@example.com",
+        "c@example.com",
+    ]
+
+    Notification.objects.filter(to_address="b@example.com").update(status="failed", attempts=10)
+    call_command("notifications_retry", "--hours", "1")
+    retried = Notification.objects.get(to_address="b@example.com")
+    assert (retried.status, retried.attempts) == ("queued", 0)
 
 
 def test_healthz_is_ok_when_database_and_broker_answer():

@@ -29,7 +29,7 @@ def profile_url(username: str) -> str:
 
 
 def followers_headline(names: list[str]) -> str:
-    """"bob is now following you!", or the wording for several followers."""
+    """ "bob is now following you!", or the wording for several followers."""
     if len(names) == 1:
         return gettext("%(name)s is now following you!") % {"name": names[0]}
     if len(names) == 2:
@@ -77,17 +77,44 @@ class NewFollower(NotificationType):
     coalesce = True
 
     def get_context(self, *, notification: Notification) -> dict[str, Any]:
-        actor_ids = [int(a) for a in notification.params.get("actor_ids", [])]
-        still_following = set(
-            Follow.objects.filter(
-                followed_id=notification.recipient_id, follower_id__in=actor_ids
-            ).values_list("follower_id", flat=True)
+        context = self.get_contexts(notifications=[notification])[notification.pk]
+        if isinstance(context, Exception):
+            raise context
+        return context
+
+    def get_contexts(
+        self, *, notifications: list[Notification]
+    ) -> dict[int, dict[str, Any] | Exception]:
+        """The follows and followers of a whole batch, in two queries."""
+        actors = {
+            row.pk: [int(a) for a in row.params.get("actor_ids", [])] for row in notifications
+        }
+        wanted = {a for ids in actors.values() for a in ids}
+        recipients = {row.recipient_id for row in notifications}
+        follows = set(
+            Follow.objects.filter(followed_id__in=recipients, follower_id__in=wanted).values_list(
+                "followed_id", "follower_id"
+            )
         )
-        users = {u.pk: u for u in User.objects.filter(pk__in=still_following, is_active=True)}
-        followers = [users[pk] for pk in actor_ids if pk in users]
-        if not followers:
-            raise NotificationObsolete("the follow was undone before sending")
-        return new_follower_context(followers=followers, recipient=notification.recipient)
+        followers_of = {follower for _, follower in follows}
+        users = {u.pk: u for u in User.objects.filter(pk__in=followers_of, is_active=True)}
+        contexts: dict[int, dict[str, Any] | Exception] = {}
+        for row in notifications:
+            followers = [
+                users[pk]
+                for pk in actors[row.pk]
+                if pk in users and (row.recipient_id, pk) in follows
+            ]
+            if not followers:
+                contexts[row.pk] = NotificationObsolete("the follow was undone before sending")
+                continue
+            try:
+                contexts[row.pk] = new_follower_context(
+                    followers=followers, recipient=row.recipient
+                )
+            except Exception as error:
+                contexts[row.pk] = error
+        return contexts
 
     def sample_params(self) -> dict[str, Any]:
         return {"actor_ids": []}

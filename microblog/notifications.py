@@ -62,6 +62,13 @@ def mention_context(*, post: Post) -> dict[str, Any]:
     }
 
 
+def _post_id(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 @register
 class Mention(NotificationType):
     """A post mentions the recipient with @username."""
@@ -71,13 +78,32 @@ class Mention(NotificationType):
     template_prefix = "microblog/email/mention"
 
     def get_context(self, *, notification: Notification) -> dict[str, Any]:
-        post = Post.objects.select_related("author").filter(pk=notification.params.get("post_id"))
-        post = post.first()
-        if post is None:
-            raise NotificationObsolete("the post was deleted before sending")
-        if not post.author.is_active:
-            raise NotificationObsolete("the author's account is no longer active")
-        return mention_context(post=post)
+        context = self.get_contexts(notifications=[notification])[notification.pk]
+        if isinstance(context, Exception):
+            raise context
+        return context
+
+    def get_contexts(
+        self, *, notifications: list[Notification]
+    ) -> dict[int, dict[str, Any] | Exception]:
+        """The posts (and their authors) of a whole batch, in one query."""
+        post_ids = {row.pk: _post_id(row.params.get("post_id")) for row in notifications}
+        posts = Post.objects.select_related("author").in_bulk(
+            {pk for pk in post_ids.values() if pk is not None}
+        )
+        contexts: dict[int, dict[str, Any] | Exception] = {}
+        for row in notifications:
+            post = posts.get(post_ids[row.pk])
+            if post is None:
+                contexts[row.pk] = NotificationObsolete("the post was deleted before sending")
+            elif not post.author.is_active:
+                contexts[row.pk] = NotificationObsolete("the author's account is no longer active")
+            else:
+                try:
+                    contexts[row.pk] = mention_context(post=post)
+                except Exception as error:
+                    contexts[row.pk] = error
+        return contexts
 
     def sample_context(self) -> dict[str, Any]:
         author = User(username="bob", email="bob@example.com")

@@ -12,6 +12,7 @@ import base64
 import email
 import email.policy
 from dataclasses import dataclass, field
+from email.headerregistry import HeaderRegistry
 from email.utils import make_msgid
 from typing import Any
 
@@ -44,6 +45,56 @@ class RenderedEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _HeaderRegistry(HeaderRegistry):
+    """The email package's header registry, with what it redoes per header cached.
+
+    The standard registry creates a new header class for every header it
+    parses, and parses headers that are the same in every notification email
+    (From, MIME-Version, the parts' Content-Type and Content-Transfer-Encoding)
+    again for each message. Header objects are immutable, so both are kept:
+    the classes by name, the parsed values of those constant headers by value.
+    The message bytes are unchanged.
+    """
+
+    CONSTANT = frozenset(
+        {
+            "from",
+            "mime-version",
+            "content-type",
+            "content-transfer-encoding",
+            "reply-to",
+            "list-unsubscribe-post",
+        }
+    )
+    MAX_CACHED = 256
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+        self._parsed: dict[tuple[str, str], Any] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+    def __call__(self, name: str, value: Any) -> Any:
+        key = name.lower()
+        if key not in self.CONSTANT or not isinstance(value, str) or "boundary=" in value:
+            return self[name](name, value)
+        header = self._parsed.get((key, value))
+        if header is None or header.name != name:
+            if len(self._parsed) >= self.MAX_CACHED:
+                self._parsed.clear()
+            header = self._parsed[(key, value)] = self[name](name, value)
+        return header
+
+
+_header_registry = _HeaderRegistry()
+
+
 class NotificationEmail(EmailMultiAlternatives):
     """An EmailMultiAlternatives whose List-Unsubscribe headers survive SMTP.
 
@@ -56,7 +107,9 @@ class NotificationEmail(EmailMultiAlternatives):
     raw_headers = ("List-Unsubscribe", "List-Unsubscribe-Post")
 
     def message(self, *, policy=email.policy.default):  # type: ignore[no-untyped-def]
-        msg = super().message(policy=policy.clone(refold_source="none"))
+        msg = super().message(
+            policy=policy.clone(refold_source="none", header_factory=_header_registry)
+        )
         for name, value in self.extra_headers.items():
             if name in self.raw_headers:
                 del msg[name]
@@ -126,15 +179,29 @@ def render_type(
     return RenderedEmail(subject, body_text, body_html, language, headers)
 
 
-def render_notification(*, notification: Notification, kind: NotificationType) -> RenderedEmail:
+def notification_language(notification: Notification) -> str:
+    """The language a typed row is rendered in: its recipient's."""
+    recipient = notification.recipient
+    return getattr(recipient, "language", "") or notification.language or "en"
+
+
+def render_notification(
+    *,
+    notification: Notification,
+    kind: NotificationType,
+    context: dict[str, Any] | None = None,
+) -> RenderedEmail:
     """Render a typed row for its recipient.
 
+    `context` is the type's context when the worker loaded it for a whole
+    batch (NotificationType.get_contexts); without it get_context is called.
     Raises NotificationObsolete (from the type) when it should not be sent.
     """
     recipient = notification.recipient
-    language = getattr(recipient, "language", "") or notification.language or "en"
-    with translation.override(language):
-        context = kind.get_context(notification=notification)
+    language = notification_language(notification)
+    if context is None:
+        with translation.override(language):
+            context = kind.get_context(notification=notification)
     return render_type(kind=kind, context=context, language=language, recipient=recipient)
 
 

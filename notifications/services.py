@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, mailers
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import preferences
 from .conf import conf
@@ -36,6 +36,7 @@ from .rendering import (
     EMAIL_KIND,
     build_message,
     message_id_of,
+    notification_language,
     render_notification,
     serialize_message,
 )
@@ -336,9 +337,20 @@ class SendReport:
     outcomes: dict[int, str] = field(default_factory=dict)
 
 
+# The rendered content a worker stores on a typed row: written with the row's
+# outcome (one UPDATE per row), not in a write of its own.
+RENDERED_FIELDS = ("to_address", "subject", "body_text", "body_html", "headers", "language")
+
+
 def _finish(row: Notification, **changes: Any) -> bool:
-    """Move a row this worker claimed out of sending; False if the lease was lost."""
+    """Move a row this worker claimed out of sending; False if the lease was lost.
+
+    A row rendered by _prepare has its rendered content stored by the same
+    UPDATE.
+    """
     now = timezone.now()
+    if getattr(row, "_rendered", False):
+        changes = {**{name: getattr(row, name) for name in RENDERED_FIELDS}, **changes}
     won = Notification.objects.filter(
         pk=row.pk, status=Status.SENDING, claimed_by=row.claimed_by
     ).update(claimed_by="", lease_expires_at=None, updated_at=now, **changes)
@@ -354,30 +366,57 @@ def backoff_delay(attempt: int) -> float:
     return delay * random.uniform(1 - jitter, 1 + jitter)
 
 
-def _record_attempt(row: Notification, outcome: str, started: datetime, error: str = "") -> None:
+class AttemptLog(list[DeliveryAttempt]):
+    """DeliveryAttempt rows of one batch, written together by flush().
+
+    The attempt log is history, not state: a row's status is still changed
+    by its own conditional UPDATE right after each send, so a worker killed
+    mid-batch still resends at most the one email on the wire; what it loses
+    is the attempt entries of that batch.
+    """
+
+    def flush(self) -> None:
+        if self:
+            DeliveryAttempt.objects.bulk_create(self)
+            self.clear()
+
+
+def _record_attempt(
+    row: Notification,
+    outcome: str,
+    started: datetime,
+    error: str = "",
+    log: AttemptLog | None = None,
+) -> None:
     duration = max(0, int((timezone.now() - started).total_seconds() * 1000))
-    DeliveryAttempt.objects.create(
+    attempt = DeliveryAttempt(
         notification_id=row.pk,
         started_at=started,
         duration_ms=duration,
         outcome=outcome,
         error=error,
     )
+    if log is None:
+        attempt.save()
+    else:
+        log.append(attempt)
 
 
-def _record_failure(row: Notification, failure: Failure, started: datetime) -> str:
+def _record_failure(
+    row: Notification, failure: Failure, started: datetime, log: AttemptLog | None = None
+) -> str:
     if failure.permanent:
-        _record_attempt(row, DeliveryAttempt.Outcome.FAILED, started, failure.reason)
+        _record_attempt(row, DeliveryAttempt.Outcome.FAILED, started, failure.reason, log)
         _finish(
             row, status=Status.FAILED, status_reason=failure.reason[:255], last_error=failure.reason
         )
         return "failed"
     if row.attempts >= conf.MAX_ATTEMPTS:
-        _record_attempt(row, DeliveryAttempt.Outcome.FAILED, started, failure.reason)
+        _record_attempt(row, DeliveryAttempt.Outcome.FAILED, started, failure.reason, log)
         reason = f"gave up after {row.attempts} attempts: {failure.reason}"
         _finish(row, status=Status.FAILED, status_reason=reason[:255], last_error=failure.reason)
         return "failed"
-    _record_attempt(row, DeliveryAttempt.Outcome.RETRY, started, failure.reason)
+    _record_attempt(row, DeliveryAttempt.Outcome.RETRY, started, failure.reason, log)
     _finish(
         row,
         status=Status.QUEUED,
@@ -429,11 +468,49 @@ def _send_address(row: Notification) -> str:
     return row.to_address or ""
 
 
-def _prepare(row: Notification, *, check_blocks: bool = True) -> EmailMessage | str:
+def _renderable(row: Notification) -> bool:
+    """A typed row of a known type whose recipient can still get it."""
+    if row.kind == EMAIL_KIND or row.kind not in registry:
+        return False
+    recipient = row.recipient
+    return (
+        recipient is not None
+        and getattr(recipient, "is_active", True)
+        and bool((recipient.email or "").strip())
+    )
+
+
+def _batch_contexts(rows: list[Notification]) -> dict[int, dict[str, Any] | Exception]:
+    """Type contexts of the renderable rows, one get_contexts call per type and language.
+
+    A type whose get_contexts fails as a whole gets no entry for its rows:
+    _prepare then calls get_context row by row, so one bad row fails alone.
+    """
+    groups: dict[tuple[str, str], list[Notification]] = {}
+    for row in rows:
+        if _renderable(row):
+            groups.setdefault((row.kind, notification_language(row)), []).append(row)
+    contexts: dict[int, dict[str, Any] | Exception] = {}
+    for (kind_key, language), members in groups.items():
+        try:
+            with translation.override(language):
+                contexts.update(registry.get(kind_key).get_contexts(notifications=members))
+        except Exception:
+            logger.exception("%s: loading the contexts of a batch failed", kind_key)
+    return contexts
+
+
+def _prepare(
+    row: Notification,
+    *,
+    check_blocks: bool = True,
+    context: dict[str, Any] | Exception | None = None,
+    log: AttemptLog | None = None,
+) -> EmailMessage | str:
     """Render `row` and check it may still be sent: a message, or the final status.
 
     `check_blocks=False` skips delivery_block_reason for a row _maybe_blocked
-    cleared.
+    cleared. `context` is the row's entry from _batch_contexts, if any.
     """
     started = timezone.now()
     if row.kind != EMAIL_KIND:
@@ -441,7 +518,7 @@ def _prepare(row: Notification, *, check_blocks: bool = True) -> EmailMessage | 
             kind = registry.get(row.kind)
         except UnknownNotificationType:
             return _record_failure(
-                row, Failure(True, f"unknown notification type {row.kind!r}"), started
+                row, Failure(True, f"unknown notification type {row.kind!r}"), started, log
             )
         recipient = row.recipient
         if recipient is None or not getattr(recipient, "is_active", True):
@@ -450,26 +527,21 @@ def _prepare(row: Notification, *, check_blocks: bool = True) -> EmailMessage | 
             return _stop(row, Status.CANCELLED, "the recipient has no email address")
         row.to_address = recipient.email
         try:
-            rendered = render_notification(notification=row, kind=kind)
+            if isinstance(context, Exception):
+                raise context
+            rendered = render_notification(notification=row, kind=kind, context=context)
         except NotificationObsolete as obsolete:
             return _stop(row, Status.CANCELLED, str(obsolete) or "obsolete")
         except Exception as error:
             logger.exception("notification %s: rendering failed", row.pk)
             failure = Failure(True, f"rendering failed: {type(error).__name__}: {error}"[:1000])
-            return _record_failure(row, failure, started)
+            return _record_failure(row, failure, started, log)
         row.subject = rendered.subject
         row.body_text = rendered.body_text
         row.body_html = rendered.body_html
         row.headers = rendered.headers
         row.language = rendered.language
-        Notification.objects.filter(pk=row.pk, claimed_by=row.claimed_by).update(
-            to_address=row.to_address,
-            subject=row.subject,
-            body_text=row.body_text,
-            body_html=row.body_html,
-            headers=row.headers,
-            language=row.language,
-        )
+        row._rendered = True  # stored by _finish together with the outcome
     blocked = preferences.delivery_block_reason(notification=row) if check_blocks else None
     if blocked:
         status, reason = blocked
@@ -478,7 +550,7 @@ def _prepare(row: Notification, *, check_blocks: bool = True) -> EmailMessage | 
         return build_message(notification=row)
     except Exception as error:
         failure = Failure(True, f"building the message failed: {type(error).__name__}: {error}")
-        return _record_failure(row, failure, started)
+        return _record_failure(row, failure, started, log)
 
 
 def _provider_name(mailer: Any) -> str:
@@ -506,11 +578,22 @@ def notifications_send(*, notifications: list[Notification]) -> SendReport:
     A slow batch (a stalling server) renews its lease before half of it has
     run out, so the sweep never hands a row this worker still holds to another.
     """
+    log = AttemptLog()
+    try:
+        return _send_batch(notifications, log)
+    finally:
+        log.flush()
+
+
+def _send_batch(notifications: list[Notification], log: AttemptLog) -> SendReport:
     report = SendReport()
     prepared: list[tuple[Notification, EmailMessage]] = []
     maybe_blocked = _maybe_blocked(notifications)
+    contexts = _batch_contexts(notifications)
     for row in notifications:
-        outcome = _prepare(row, check_blocks=row.pk in maybe_blocked)
+        outcome = _prepare(
+            row, check_blocks=row.pk in maybe_blocked, context=contexts.get(row.pk), log=log
+        )
         if isinstance(outcome, str):
             report.outcomes[row.pk] = outcome
             if outcome == "failed":
@@ -542,7 +625,7 @@ def notifications_send(*, notifications: list[Notification]) -> SendReport:
             started = timezone.now()
             clock = time.monotonic()
             if down is not None:
-                outcome = _record_failure(row, down, started)
+                outcome = _record_failure(row, down, started, log)
             else:
                 try:
                     if not is_open:
@@ -559,10 +642,10 @@ def notifications_send(*, notifications: list[Notification]) -> SendReport:
                     if failure.connection_lost and is_open:
                         mailer.close()
                         is_open = False
-                    outcome = _record_failure(row, failure, started)
+                    outcome = _record_failure(row, failure, started, log)
                 else:
                     message_id = message_id_of(message)[:255]
-                    _record_attempt(row, DeliveryAttempt.Outcome.SENT, started)
+                    _record_attempt(row, DeliveryAttempt.Outcome.SENT, started, log=log)
                     _finish(
                         row,
                         status=Status.SENT,

@@ -44,6 +44,26 @@ class NotificationType:
         """
         raise NotImplementedError
 
+    def get_contexts(
+        self, *, notifications: list[Notification]
+    ) -> dict[int, dict[str, Any] | Exception]:
+        """Template contexts for a batch of rows of this type, by row id.
+
+        The worker calls this once per batch (rows of one language, inside
+        that language's translation), so a type can load what its rows refer
+        to in a few queries instead of a few per row. A row whose email no
+        longer makes sense maps to a `NotificationObsolete`; a row that could
+        not be built maps to the exception raised for it. The default calls
+        get_context for each row.
+        """
+        contexts: dict[int, dict[str, Any] | Exception] = {}
+        for notification in notifications:
+            try:
+                contexts[notification.pk] = self.get_context(notification=notification)
+            except Exception as error:
+                contexts[notification.pk] = error
+        return contexts
+
     def sample_params(self) -> dict[str, Any]:  # pragma: no cover - overridden
         """Params for the staff preview page."""
         return {}
@@ -78,6 +98,9 @@ class NotificationRegistry:
             return self._types[key]
         except KeyError:
             raise UnknownNotificationType(key) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._types
 
     def all(self) -> list[NotificationType]:
         return list(self._types.values())

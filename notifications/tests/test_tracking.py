@@ -364,3 +364,22 @@ def test_concurrent_redeliveries_are_recorded_once(require_postgres, transaction
     assert errors == []
     assert TrackingEvent.objects.count() == 1
     assert Suppression.objects.get().reason == Suppression.Reason.COMPLAINED
+
+
+def test_after_a_hard_bounce_the_next_email_to_the_address_is_suppressed(
+    client, outbox_mailers, smtp_sink
+) -> None:
+    from accounts.services import follow_create
+    from accounts.tests.factories import UserFactory
+    from notifications.tasks import deliver_due
+
+    gone = UserFactory(username="gone", email="gone.away@example.com")
+    assert post(client, POSTMARK_URL, payload("postmark_bounce_hard"), **AUTH).status_code == 200
+
+    follow_create(follower=UserFactory(username="fan"), followed=gone)
+    deliver_due()
+
+    row = Notification.objects.get(to_address="gone.away@example.com")
+    assert row.status == Notification.Status.SUPPRESSED
+    assert "bounce" in row.status_reason
+    assert smtp_sink.messages == []

@@ -26,7 +26,8 @@ RAW_COUNT = 2000
 PROFILE_PARTS = [
     ("claim (notifications_claim_due)", "notifications_claim_due"),
     ("prepare: total (_prepare)", "_prepare"),
-    ("  type context (get_context)", "get_context"),
+    ("  type contexts, per batch (_batch_contexts)", "_batch_contexts"),
+    ("  type context, per row (get_context)", "get_context"),
     ("  templates (render_to_string/render_text)", "render_text"),
     ("  html template", "render_to_string"),
     ("  css_inline", "inline_css"),
@@ -37,6 +38,7 @@ PROFILE_PARTS = [
     ("SMTP send (send_messages)", "send_messages"),
     ("outcome: _finish", "_finish"),
     ("outcome: _record_attempt", "_record_attempt"),
+    ("outcome: attempts of a batch (AttemptLog.flush)", "flush"),
 ]
 
 

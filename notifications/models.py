@@ -177,3 +177,18 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class WakeUp(models.Model):
+    """Whether a deliver_due wake-up is already waiting in the task queue.
+
+    One row. A commit that queued rows sets it and enqueues a wake-up only
+    when it was not set; the next deliver_due clears it before it claims, so
+    a burst of events costs one queued task instead of one per event.
+    """
+
+    pending = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "wake-up pending" if self.pending else "no wake-up pending"

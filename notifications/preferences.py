@@ -13,7 +13,7 @@ digest off turns off every category the person gets by digest.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -169,13 +169,16 @@ def preference_block_reason(*, notification: Notification) -> tuple[str, str] | 
     return None
 
 
-def enqueue_hold_reason(*, recipient: Any, category: Category) -> str | None:
+def enqueue_hold_reason(
+    *, recipient: Any, category: Category, recent_count: int | None = None
+) -> str | None:
     """Why a new notification of `category` for `recipient` waits for the
     daily digest instead of going out now, or None.
 
     Asked when the row is written: the recipient gets the category by digest,
     or already has HOURLY_LIMIT non-transactional emails sent or queued in the
     last hour (the excess is folded into the next digest, not dropped).
+    `recent_count` is that number when the caller has already counted it.
     """
     if category.transactional or recipient is None or recipient.pk is None:
         return None
@@ -185,18 +188,42 @@ def enqueue_hold_reason(*, recipient: Any, category: Category) -> str | None:
     if mode == Mode.DIGEST:
         return f"held for the daily digest: recipient gets {category.key} by digest"
     limit = conf.HOURLY_LIMIT
-    if limit and recent_email_count(recipient_id=recipient.pk) >= limit:
-        return f"held for the daily digest: hourly limit of {limit} emails reached"
+    if limit:
+        if recent_count is None:
+            recent_count = recent_email_count(recipient_id=recipient.pk)
+        if recent_count >= limit:
+            return f"held for the daily digest: hourly limit of {limit} emails reached"
     return None
 
 
-def recent_email_count(*, recipient_id: int, within: timedelta = timedelta(hours=1)) -> int:
-    """Non-transactional emails to `recipient_id` sent, or queued, within `within`."""
-    since = timezone.now() - within
+RECENT_EMAIL_WINDOW = timedelta(hours=1)
+
+
+def recent_email_filter(*, now: datetime, within: timedelta = RECENT_EMAIL_WINDOW) -> Q:
+    """The rows recent_email_count counts (for one recipient, filtered apart)."""
+    since = now - within
     Status = Notification.Status
-    return Notification.objects.filter(
+    return Q(transactional=False) & (
         Q(status=Status.SENT, sent_at__gte=since)
-        | Q(status__in=(Status.QUEUED, Status.SENDING), created_at__gte=since),
-        recipient_id=recipient_id,
-        transactional=False,
+        | Q(status__in=(Status.QUEUED, Status.SENDING), created_at__gte=since)
+    )
+
+
+def counts_as_recent_email(
+    row: Notification, *, now: datetime, within: timedelta = RECENT_EMAIL_WINDOW
+) -> bool:
+    """recent_email_filter for a row already loaded."""
+    since = now - within
+    Status = Notification.Status
+    if row.transactional:
+        return False
+    if row.status == Status.SENT:
+        return row.sent_at is not None and row.sent_at >= since
+    return row.status in (Status.QUEUED, Status.SENDING) and row.created_at >= since
+
+
+def recent_email_count(*, recipient_id: int, within: timedelta = RECENT_EMAIL_WINDOW) -> int:
+    """Non-transactional emails to `recipient_id` sent, or queued, within `within`."""
+    return Notification.objects.filter(
+        recent_email_filter(now=timezone.now(), within=within), recipient_id=recipient_id
     ).count()

@@ -31,7 +31,7 @@ from django.utils import timezone, translation
 from . import preferences
 from .conf import conf
 from .delivery import Failure, classify_failure
-from .models import DeliveryAttempt, Heartbeat, Notification
+from .models import DeliveryAttempt, Heartbeat, Notification, WakeUp
 from .rendering import (
     EMAIL_KIND,
     build_message,
@@ -71,14 +71,68 @@ def notifications_wake(*, helper: bool = False) -> bool:
     return True
 
 
+# The one row of WakeUp.
+WAKE_UP_ID = 1
+
+
+def _wake_ups_coalesce() -> bool:
+    """Whether commits share a pending wake-up instead of enqueueing one each.
+
+    With django-q2's ORM broker every wake-up is an INSERT (and a commit)
+    into its queue table, paid by the request that committed the event; a
+    Redis push is cheap, and each commit keeps its own.
+    """
+    from django_q.conf import Conf
+
+    return bool(Conf.ORM) and not Conf.BROKER_CLASS
+
+
+def notifications_wake_after_commit() -> bool:
+    """Wake the workers for rows this process has just committed. Never raises.
+
+    When a wake-up is already pending (set by an earlier commit, not yet
+    cleared by the deliver_due it enqueued) no task is added: that
+    deliver_due clears the flag only after this check and claims only after
+    clearing it, so it sees these rows. Only the commit that sets the flag
+    enqueues. If the task holding the flag is lost before it runs, later
+    commits wait for the periodic sweep, whose task clears the flag.
+    """
+    if not _wake_ups_coalesce():
+        return notifications_wake()
+    try:
+        flag = WakeUp.objects.filter(pk=WAKE_UP_ID)
+        pending = flag.values_list("pending", flat=True).first()
+        if pending:
+            return True
+        if pending is None:
+            WakeUp.objects.get_or_create(pk=WAKE_UP_ID)
+        if not flag.filter(pending=False).update(pending=True, updated_at=timezone.now()):
+            return True  # another commit set it after our read: its task comes later
+    except Exception:
+        logger.exception("could not read the wake-up flag; waking the workers anyway")
+        return notifications_wake()
+    if notifications_wake():
+        return True
+    notifications_wake_pending_clear()  # so that the next commit tries the broker again
+    return False
+
+
+def notifications_wake_pending_clear() -> None:
+    """Forget the pending wake-up: deliver_due calls this before it claims."""
+    if _wake_ups_coalesce():
+        WakeUp.objects.filter(pk=WAKE_UP_ID, pending=True).update(
+            pending=False, updated_at=timezone.now()
+        )
+
+
 def notifications_wake_on_commit() -> None:
     """Wake the workers once the current transaction commits (once per transaction)."""
     db = transaction.get_connection()
     if db.in_atomic_block and any(
-        callback is notifications_wake for _, callback, *_ in db.run_on_commit
+        callback is notifications_wake_after_commit for _, callback, *_ in db.run_on_commit
     ):
         return
-    transaction.on_commit(notifications_wake)
+    transaction.on_commit(notifications_wake_after_commit)
 
 
 # --- creating rows -----------------------------------------------------------
@@ -115,19 +169,12 @@ def notification_enqueue(
     if not address:
         return None
     params = dict(params or {})
-    hold = preferences.enqueue_hold_reason(recipient=recipient, category=kind_type.category)
     if kind_type.coalesce:
         if actor_id is None:
             raise ValueError(f"{kind!r} coalesces events and needs an actor_id")
-        started = timezone.now()
-        with transaction.atomic():
-            row = _coalesce(kind=kind, recipient=recipient, actor_id=actor_id, params=params)
-            if hold and row.created_at >= started:  # a new row, not a merge
-                Notification.objects.filter(pk=row.pk, status=Status.QUEUED).update(
-                    status=Status.HELD, status_reason=hold[:255], updated_at=timezone.now()
-                )
-                row.status, row.status_reason = Status.HELD, hold[:255]
+        row = _coalesce(kind=kind, recipient=recipient, actor_id=actor_id, params=params)
     else:
+        hold = preferences.enqueue_hold_reason(recipient=recipient, category=kind_type.category)
         if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         try:
@@ -154,22 +201,56 @@ def notification_enqueue(
     return row
 
 
+# What _coalesce reads of the recipient's recent rows.
+_RECENT_FIELDS = (
+    "id",
+    "status",
+    "transactional",
+    "group_key",
+    "attempts",
+    "params",
+    "created_at",
+    "updated_at",
+    "sent_at",
+)
+
+
+def _recent_rows(*, recipient_id: int, group_key: str, now: datetime) -> list[Notification]:
+    """In one query, the recipient's rows _coalesce and the hourly ceiling look at.
+
+    Newest first: the pending rows and the rows within COALESCE_WINDOW of the
+    group, and (when HOURLY_LIMIT is set) the rows recent_email_count counts.
+    """
+    window_start = now - timedelta(seconds=conf.COALESCE_WINDOW)
+    wanted = Q(group_key=group_key) & (
+        Q(status=Status.QUEUED, attempts=0)
+        | (Q(created_at__gte=window_start) & ~Q(status=Status.CANCELLED))
+    )
+    if conf.HOURLY_LIMIT:
+        wanted |= preferences.recent_email_filter(now=now)
+    return list(
+        Notification.objects.filter(wanted, recipient_id=recipient_id)
+        .only(*_RECENT_FIELDS)
+        .order_by("-created_at", "-id")
+    )
+
+
 def _coalesce(*, kind: str, recipient: Any, actor_id: int, params: dict[str, Any]) -> Notification:
     """Merge `actor_id` into the recipient's pending row of `kind`, or start one.
 
     Pending means queued and never attempted: once a worker claimed a row its
     content is fixed. The first event of a burst is due at once; later ones
-    wait in one row until COALESCE_WINDOW after the previous email.
+    wait in one row until COALESCE_WINDOW after the previous email. A new row
+    is stored held when preferences.enqueue_hold_reason says so.
     """
     group_key = _group_key(kind, recipient.pk)
+    kind_type = registry.get(kind)
+    window = timedelta(seconds=conf.COALESCE_WINDOW)
     for _ in range(5):
         now = timezone.now()
-        pending = (
-            Notification.objects.select_for_update()
-            .filter(group_key=group_key, status=Status.QUEUED, attempts=0)
-            .order_by("-created_at", "-id")
-            .first()
-        )
+        recent = _recent_rows(recipient_id=recipient.pk, group_key=group_key, now=now)
+        group = [r for r in recent if r.group_key == group_key]
+        pending = next((r for r in group if r.status == Status.QUEUED and r.attempts == 0), None)
         if pending is None:
             break
         actors = list(pending.params.get("actor_ids", []))
@@ -184,16 +265,17 @@ def _coalesce(*, kind: str, recipient: Any, actor_id: int, params: dict[str, Any
         if won:
             pending.params = merged
             return pending
-    now = timezone.now()
-    window = timedelta(seconds=conf.COALESCE_WINDOW)
-    previous = (
-        Notification.objects.filter(group_key=group_key, created_at__gte=now - window)
-        .exclude(status=Status.CANCELLED)
-        .order_by("-created_at", "-id")
-        .first()
+    previous = next(
+        (r for r in group if r.created_at >= now - window and r.status != Status.CANCELLED),
+        None,
     )
     due = max(now, previous.created_at + window) if previous else now
-    kind_type = registry.get(kind)
+    count = None
+    if conf.HOURLY_LIMIT:
+        count = sum(1 for r in recent if preferences.counts_as_recent_email(r, now=now))
+    hold = preferences.enqueue_hold_reason(
+        recipient=recipient, category=kind_type.category, recent_count=count
+    )
     return Notification.objects.create(
         kind=kind,
         category=kind_type.category.key,
@@ -204,6 +286,8 @@ def _coalesce(*, kind: str, recipient: Any, actor_id: int, params: dict[str, Any
         group_key=group_key,
         language=getattr(recipient, "language", "") or "",
         next_attempt_at=due,
+        status=Status.HELD if hold else Status.QUEUED,
+        status_reason=(hold or "")[:255],
     )
 
 

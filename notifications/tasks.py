@@ -21,6 +21,7 @@ from .services import (
     notifications_release_expired_leases,
     notifications_send,
     notifications_wake,
+    notifications_wake_pending_clear,
 )
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,10 @@ def deliver_due(
     max_batches = max_batches or conf.MAX_BATCHES_PER_TASK
     worker = worker_name()
     handled = 0
+    if spread:
+        # Before the first claim: a commit that finds the flag set skips its
+        # own wake-up and relies on this task to see its rows.
+        notifications_wake_pending_clear()
     for number in range(max_batches):
         rows = notifications_claim_due(limit=batch_size, worker=worker)
         if not rows:

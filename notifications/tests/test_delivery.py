@@ -336,3 +336,34 @@ def test_a_batch_goes_over_one_connection(outbox_mailers, smtp_sink, alice, deli
     deliver()
     assert len(smtp_sink.messages) == 5
     assert smtp_sink.connections - before == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_commits_shares_one_pending_wake_up(monkeypatch):
+    from notifications import services, tasks
+
+    woken: list[bool] = []
+    monkeypatch.setattr(services, "_wake_ups_coalesce", lambda: True)
+    monkeypatch.setattr(services, "notifications_wake", lambda **_: woken.append(True) or True)
+    fan = UserFactory()
+    for _ in range(3):  # three commits
+        Follow.objects.create(follower=fan, followed=UserFactory())
+    assert len(woken) == 1  # the later commits found the first wake-up pending
+
+    monkeypatch.setattr(tasks, "notifications_send", lambda **_: None)
+    tasks.deliver_due()  # clears the flag before it claims
+    Follow.objects.create(follower=fan, followed=UserFactory())
+    assert len(woken) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wake_up_the_broker_refused_is_not_left_pending(monkeypatch):
+    from notifications import services
+
+    woken: list[bool] = []
+    monkeypatch.setattr(services, "_wake_ups_coalesce", lambda: True)
+    monkeypatch.setattr(services, "notifications_wake", lambda **_: woken.append(True) or False)
+    fan = UserFactory()
+    for _ in range(2):
+        Follow.objects.create(follower=fan, followed=UserFactory())
+    assert len(woken) == 2  # each commit tried the broker itself

@@ -44,8 +44,15 @@ def classify_failure(error: BaseException) -> Failure:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         return Failure(bool(codes) and all(_smtp_code_permanent(c) for c in codes), text)
+    if isinstance(error, (smtplib.SMTPConnectError, smtplib.SMTPHeloError)):
+        # The server refused us before any message (a 554 greeting from a
+        # blocklist): about our host, not this message. Retried with backoff.
+        return Failure(False, text, connection_lost=True)
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        # Our From address is refused: a configuration problem, not this message.
+        return Failure(False, text)
     if isinstance(error, smtplib.SMTPResponseException):
-        # SMTPDataError, SMTPSenderRefused, SMTPAuthenticationError, 421…
+        # SMTPDataError, SMTPAuthenticationError, 421…
         code = error.smtp_code
         if code == 421:  # the server is closing the connection
             return Failure(False, text, connection_lost=True)

@@ -140,9 +140,11 @@ def optional_url(name: str, **kwargs: Any) -> str | None:
 
 
 def unsubscribe_link(*, user_id: int, category: str) -> str | None:
+    """The one-click unsubscribe URL, or None in a project that does not mount
+    notifications.urls (the email then goes out without the link and headers)."""
     try:
         return tokens.unsubscribe_url(user_id=user_id, category=category)
-    except NotImplementedError:
+    except NoReverseMatch:
         return None
 
 

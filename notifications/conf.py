@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     # own mailer connection. None: Q_CLUSTER["workers"] (one per worker of a
     # node); with several nodes, set it to the workers of all nodes together.
     "DELIVERY_TASKS": None,
+    # Seconds one deliver_due task goes on claiming new batches; None means a
+    # third of Q_CLUSTER["timeout"], so a slow server never gets a task killed.
+    "TASK_SECONDS": None,
     # Events of a coalescing type to one recipient within this many seconds
     # share one email.
     "COALESCE_WINDOW": 600,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -43,6 +44,21 @@ def delivery_tasks() -> int:
     return max(1, int(configured))
 
 
+def task_seconds() -> float:
+    """How long one deliver_due may go on claiming batches.
+
+    A third of django-q2's task timeout: the batch under way when the budget
+    runs out still has time to finish before q2 would kill the task (which
+    would cost a duplicate of the email on the wire).
+    """
+    if conf.TASK_SECONDS is not None:
+        return float(conf.TASK_SECONDS)
+    from django.conf import settings
+
+    timeout = (getattr(settings, "Q_CLUSTER", {}) or {}).get("timeout") or 60
+    return timeout / 3
+
+
 def _due() -> QuerySet[Notification]:
     return Notification.objects.filter(
         status=Notification.Status.QUEUED, next_attempt_at__lte=timezone.now()
@@ -57,11 +73,13 @@ def deliver_due(
     Returns the number of rows handled. When the first batch is full and more
     rows are due, helper tasks (spread=False) are woken so that up to
     DELIVERY_TASKS tasks send side by side, each over its own connection.
-    When the bound is reached with rows still due, the task that spread (not
-    a helper) enqueues another deliver_due instead of running on.
+    When the bound (MAX_BATCHES_PER_TASK batches, or task_seconds()) is
+    reached with rows still due, the task that spread (not a helper) enqueues
+    another deliver_due instead of running on.
     """
     batch_size = batch_size or conf.BATCH_SIZE
     max_batches = max_batches or conf.MAX_BATCHES_PER_TASK
+    deadline = time.monotonic() + task_seconds()
     worker = worker_name()
     handled = 0
     if spread:
@@ -76,6 +94,8 @@ def deliver_due(
             _wake_helpers(batch_size)
         notifications_send(notifications=rows)
         handled += len(rows)
+        if time.monotonic() >= deadline:
+            break
     if spread and _due().exists():
         notifications_wake()
     return handled

@@ -367,3 +367,22 @@ def test_a_wake_up_the_broker_refused_is_not_left_pending(monkeypatch):
     for _ in range(2):
         Follow.objects.create(follower=fan, followed=UserFactory())
     assert len(woken) == 2  # each commit tried the broker itself
+
+
+def test_a_task_stops_claiming_batches_when_its_time_is_up(
+    outbox_mailers, smtp_sink, settings, monkeypatch
+):
+    from notifications import tasks
+
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "TASK_SECONDS": 0}
+    for name in ("carol", "dave", "erin"):
+        Notification.objects.create(
+            kind="email", to_address=f"{name}@example.com", message=None, subject=name
+        )
+    woken = []
+    monkeypatch.setattr(tasks, "notifications_wake", lambda **kw: woken.append(kw))
+
+    handled = tasks.deliver_due(batch_size=1, spread=True)
+
+    assert handled == 1  # one batch, then the budget was spent
+    assert woken, "the rest is handed to a new task"

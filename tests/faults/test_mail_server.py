@@ -17,24 +17,24 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.django_db(transa
 Status = Notification.Status
 
 
-@pytest.mark.timeout(90)
-def test_a_mail_server_down_for_ten_seconds_mid_burst_loses_nothing_and_repeats_nothing(
+@pytest.mark.timeout(240)
+def test_a_mail_server_down_for_30_seconds_mid_burst_loses_nothing_and_repeats_nothing(
     workers, smtp_sink
 ):
-    smtp_sink.handler.delay = 0.02  # the burst takes a few seconds to drain
+    smtp_sink.handler.delay = 0.02  # the burst takes a while to drain
     worker = workers()
-    expected = follow_burst(200, chunks=4)
+    expected = follow_burst(500, chunks=4)
     wait_for_count(lambda: len(smtp_sink.messages), 40, timeout=30)
 
     smtp_sink.stop()
     down_at = time.monotonic()
     arrived_before = len(smtp_sink.messages)
-    time.sleep(10)  # the worker keeps trying: refused connections, rows back off
+    time.sleep(30)  # the worker keeps trying: refused connections, rows back off
     retried = DeliveryAttempt.objects.filter(outcome=DeliveryAttempt.Outcome.RETRY).count()
     smtp_sink.start()  # the same port again
-    assert time.monotonic() - down_at >= 10
+    assert time.monotonic() - down_at >= 30
 
-    drive(lambda: unfinished() == 0, timeout=60, message=lambda: worker.log()[-3000:])
+    drive(lambda: unfinished() == 0, timeout=150, message=lambda: worker.log()[-3000:])
     result = tally(smtp_sink, expected)
     assert arrived_before < len(expected), "the burst was over before the server went down"
     assert retried > 0, "no delivery was attempted while the server was down"

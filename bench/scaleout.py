@@ -31,9 +31,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="300 rows")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--queue-limit",
+        type=int,
+        default=None,
+        help="Q_CLUSTER queue_limit of every node (django-q2 default: workers squared)",
+    )
     args = parser.parse_args()
     rows = args.rows or (300 if args.quick else 800)
-    project = Project("p4", db="postgres", env={"REDIS_URL": REDIS_URL})
+    env = {"REDIS_URL": REDIS_URL}
+    if args.queue_limit:
+        env |= {
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "BENCH_Q_QUEUE_LIMIT": str(args.queue_limit),
+        }
+    project = Project("p4", db="postgres", env=env)
     try:
         project.migrate()
         project.setup_django()

@@ -76,12 +76,6 @@ class NewFollower(NotificationType):
     template_prefix = "accounts/email/new_follower"
     coalesce = True
 
-    def get_context(self, *, notification: Notification) -> dict[str, Any]:
-        context = self.get_contexts(notifications=[notification])[notification.pk]
-        if isinstance(context, Exception):
-            raise context
-        return context
-
     def get_contexts(
         self, *, notifications: list[Notification]
     ) -> dict[int, dict[str, Any] | Exception]:

@@ -77,12 +77,6 @@ class Mention(NotificationType):
     category = MENTIONS
     template_prefix = "microblog/email/mention"
 
-    def get_context(self, *, notification: Notification) -> dict[str, Any]:
-        context = self.get_contexts(notifications=[notification])[notification.pk]
-        if isinstance(context, Exception):
-            raise context
-        return context
-
     def get_contexts(
         self, *, notifications: list[Notification]
     ) -> dict[int, dict[str, Any] | Exception]:

@@ -41,8 +41,16 @@ class NotificationType:
 
         Raise `NotificationObsolete` when the email no longer makes sense
         (the follow was undone, the post deleted): the row is cancelled.
+
+        A type needs only one of get_context and get_contexts: by default each
+        is built on the other (a batch of one here).
         """
-        raise NotImplementedError
+        if type(self).get_contexts is NotificationType.get_contexts:
+            raise NotImplementedError(f"{type(self).__name__} defines no context loader")
+        context = self.get_contexts(notifications=[notification])[notification.pk]
+        if isinstance(context, Exception):
+            raise context
+        return context
 
     def get_contexts(
         self, *, notifications: list[Notification]

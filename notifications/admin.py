@@ -25,33 +25,32 @@ from .services import notification_cancel, notification_resend, notification_ret
 from .types import UnknownNotificationType, registry
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class LogAdminMixin:
+    """A record of what happened: staff read it, nobody edits it."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryAttemptInline(LogAdminMixin, admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
-    can_delete = False
     fields = ("started_at", "outcome", "duration_ms", "error")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class TrackingEventInline(admin.TabularInline):
+class TrackingEventInline(LogAdminMixin, admin.TabularInline):
     model = TrackingEvent
     extra = 0
-    can_delete = False
     fields = ("received_at", "esp_name", "event_type", "description")
     readonly_fields = fields
     verbose_name_plural = _("provider events")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Notification)
@@ -299,19 +298,10 @@ class SuppressionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrackingEvent)
-class TrackingEventAdmin(admin.ModelAdmin):
+class TrackingEventAdmin(LogAdminMixin, admin.ModelAdmin):
     list_display = ("received_at", "esp_name", "event_type", "recipient", "notification")
     list_filter = ("esp_name", "event_type")
     search_fields = ("recipient", "=message_id", "=event_id")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Preference)

@@ -69,7 +69,8 @@ class NotificationSettings:
         user = getattr(settings, "NOTIFICATIONS", {}) or {}
         value = user.get(name, DEFAULTS[name])
         if name == "SITE_URL":
-            return str(value or "").rstrip("/")
+            # A project-wide SITE_URL serves when the framework is not told its own.
+            return str(value or getattr(settings, "SITE_URL", "") or "").rstrip("/")
         if name == "FROM_EMAIL":
             return value or settings.DEFAULT_FROM_EMAIL
         return value

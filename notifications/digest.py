@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Notification
 from .preferences import DIGEST_CATEGORY, Mode, preference_mode
-from .rendering import render_text
+from .rendering import render_subject
 from .types import (
     Category,
     NotificationObsolete,
@@ -88,8 +88,7 @@ def _subject(kind: NotificationType, context: dict[str, Any], recipient: Any = N
     from .conf import conf
 
     full = {"site_url": conf.SITE_URL, "recipient": recipient, "category": kind.category}
-    text = render_text(f"{kind.template_prefix}.subject.txt", {**full, **context})
-    return " ".join(text.split())
+    return render_subject(kind, {**full, **context})
 
 
 def digest_sections(*, rows: list[Notification], recipient_id: int | None) -> list[dict[str, Any]]:

@@ -172,6 +172,8 @@ class Suppression(models.Model):
 class Heartbeat(models.Model):
     """Last time a worker process proved it was alive (written by the sweep)."""
 
+    SWEEP = "sweep"  # the name the periodic sweep records under
+
     name = models.CharField(max_length=100, unique=True)
     seen_at = models.DateTimeField()
 

@@ -148,6 +148,12 @@ def unsubscribe_link(*, user_id: int, category: str) -> str | None:
         return None
 
 
+def render_subject(kind: NotificationType, context: dict[str, Any]) -> str:
+    """The subject template rendered and flattened to one line (no header injection)."""
+    text = render_text(f"{kind.template_prefix}.subject.txt", context)
+    return " ".join(text.split())
+
+
 def render_type(
     *,
     kind: NotificationType,
@@ -174,8 +180,7 @@ def render_type(
             **context,
         }
         prefix = kind.template_prefix
-        subject = render_text(f"{prefix}.subject.txt", full)
-        subject = " ".join(subject.split())
+        subject = render_subject(kind, full)
         body_text = render_text(f"{prefix}.txt", full).strip() + "\n"
         body_html = inline_css(render_to_string(f"{prefix}.html", full))
     return RenderedEmail(subject, body_text, body_html, language, headers)

@@ -41,7 +41,7 @@ def notifications_last_success() -> datetime | None:
     return Notification.objects.filter(status=Status.SENT).aggregate(last=Max("sent_at"))["last"]
 
 
-def heartbeat_age(*, name: str = "sweep", now: datetime | None = None) -> float | None:
+def heartbeat_age(*, name: str = Heartbeat.SWEEP, now: datetime | None = None) -> float | None:
     seen = Heartbeat.objects.filter(name=name).values_list("seen_at", flat=True).first()
     return None if seen is None else ((now or timezone.now()) - seen).total_seconds()
 

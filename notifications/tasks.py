@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .conf import conf
-from .models import Notification
+from .models import Heartbeat, Notification
 from .services import (
     heartbeat_record,
     notifications_claim_due,
@@ -27,7 +27,7 @@ from .services import (
 
 logger = logging.getLogger(__name__)
 
-SWEEP_HEARTBEAT = "sweep"
+SWEEP_HEARTBEAT = Heartbeat.SWEEP
 
 
 def worker_name() -> str:

@@ -8,10 +8,10 @@ an unsubscribe link in a years-old email must still work.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from .conf import conf
 from .exceptions import NotificationsError
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
@@ -44,14 +44,7 @@ def read_unsubscribe_token(token: str, *, max_age: float | None = None) -> tuple
     raise BadUnsubscribeToken("the unsubscribe link is not valid")
 
 
-def site_url() -> str:
-    """The absolute base URL of the site, without a trailing slash."""
-    notifications = getattr(settings, "NOTIFICATIONS", {}) or {}
-    base = notifications.get("SITE_URL") or getattr(settings, "SITE_URL", "")
-    return str(base).rstrip("/")
-
-
 def unsubscribe_url(*, user_id: int, category: str) -> str:
     """Absolute one-click unsubscribe URL for one recipient and category."""
     token = make_unsubscribe_token(user_id=user_id, category=category)
-    return site_url() + reverse("notifications:unsubscribe", kwargs={"token": token})
+    return conf.absolute_url(reverse("notifications:unsubscribe", kwargs={"token": token}))

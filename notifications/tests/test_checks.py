@@ -38,7 +38,14 @@ def test_q2_retrying_forever(settings):
 
 def test_missing_site_url(settings):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SITE_URL": ""}
+    settings.SITE_URL = ""
     assert ids(check_notifications()) == ["notifications.E004"]
+
+
+def test_the_project_site_url_serves_when_notifications_has_none(settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SITE_URL": ""}
+    settings.SITE_URL = "https://example.com/"
+    assert check_notifications() == []
 
 
 def test_plain_http_site_url_in_production(settings):

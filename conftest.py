@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
+from accounts.tests.factories import UserFactory
 from tests.support.processes import ManagedProcess
 from tests.support.smtp import SmtpSink
 
@@ -115,3 +117,20 @@ def qcluster(transactional_db, smtp_sink, run_dir):  # type: ignore[no-untyped-d
         # Every row is in the database: a SIGKILL loses nothing, and waiting
         # for a graceful qcluster shutdown would add seconds to every test.
         process.kill()
+
+
+@pytest.fixture
+def user(db):  # type: ignore[no-untyped-def]
+    return UserFactory()
+
+
+@pytest.fixture
+def other(db):  # type: ignore[no-untyped-def]
+    return UserFactory()
+
+
+@pytest.fixture
+def user_client(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client

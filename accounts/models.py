@@ -62,7 +62,7 @@ class User(AbstractUser):
         return self.username
 
     def get_absolute_url(self) -> str:
-        return reverse("accounts:profile", kwargs={"username": self.username})
+        return reverse("timeline:profile", kwargs={"username": self.username})
 
     @property
     def avatar_url_large(self) -> str:

@@ -22,7 +22,7 @@ SOCIAL = Category("social", _("New followers"))
 def profile_url(username: str) -> str:
     """Absolute URL of a profile page."""
     try:
-        path = reverse("accounts:profile", kwargs={"username": username})
+        path = reverse("timeline:profile", kwargs={"username": username})
     except NoReverseMatch:
         path = f"/u/{username}/"
     return conf.absolute_url(path)

@@ -53,9 +53,6 @@ urlpatterns = [
     ),
     path("accounts/profile/", views.profile_edit, name="profile_edit"),
     path("accounts/language/", views.language_set, name="language_set"),
-    path("u/<str:username>/", views.profile, name="profile"),
-    path("u/<str:username>/followers/", views.followers, name="followers"),
-    path("u/<str:username>/following/", views.following, name="following"),
     path("u/<str:username>/follow/", views.follow, name="follow"),
     path("u/<str:username>/unfollow/", views.unfollow, name="unfollow"),
 ]

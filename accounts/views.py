@@ -17,9 +17,6 @@ from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
 
-from microblog.pagination import paginate
-from microblog.selectors import posts_by_author
-
 from . import selectors, services
 from .exceptions import AccountsError, SelfFollowError
 from .forms import ProfileForm, SignupForm
@@ -87,34 +84,6 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile_edit.html", {"form": form})
 
 
-def profile(request: HttpRequest, username: str) -> HttpResponse:
-    person = selectors.profile_get(username=username, viewer=request.user)
-    page = paginate(request, posts_by_author(author=person))
-    return render(request, "accounts/profile.html", {"person": person, "page": page})
-
-
-def followers(request: HttpRequest, username: str) -> HttpResponse:
-    person = selectors.profile_get(username=username, viewer=request.user)
-    page = paginate(request, selectors.followers_list(user=person))
-    users = [follow.follower for follow in page]
-    return render(
-        request,
-        "accounts/follow_list.html",
-        {"person": person, "page": page, "users": users, "showing": "followers"},
-    )
-
-
-def following(request: HttpRequest, username: str) -> HttpResponse:
-    person = selectors.profile_get(username=username, viewer=request.user)
-    page = paginate(request, selectors.following_list(user=person))
-    users = [follow.followed for follow in page]
-    return render(
-        request,
-        "accounts/follow_list.html",
-        {"person": person, "page": page, "users": users, "showing": "following"},
-    )
-
-
 def login_required_for_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Like `login_required`, but after signing in the user comes back to the
     profile page: the action URL itself only answers POST."""
@@ -122,7 +91,7 @@ def login_required_for_action(view: Callable[..., HttpResponse]) -> Callable[...
     @wraps(view)
     def wrapper(request: HttpRequest, username: str) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_login(reverse("accounts:profile", kwargs={"username": username}))
+            return redirect_to_login(reverse("timeline:profile", kwargs={"username": username}))
         return view(request, username)
 
     return wrapper

@@ -1,4 +1,5 @@
-"""The timelines: home (you and whom you follow) and explore (everyone)."""
+"""The site's pages about people and posts: the timelines (home, explore) and
+each person's profile with their posts, followers and following."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,9 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts import selectors as people
+
 from .forms import PostForm
 from .pagination import paginate
-from .selectors import timeline_explore, timeline_home
+from .selectors import posts_by_author, timeline_explore, timeline_home
 from .services import post_create
 
 
@@ -31,3 +34,29 @@ def home(request: HttpRequest) -> HttpResponse:
 def explore(request: HttpRequest) -> HttpResponse:
     page = paginate(request, timeline_explore())
     return render(request, "microblog/explore.html", {"page": page})
+
+
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    person = people.profile_get(username=username, viewer=request.user)
+    page = paginate(request, posts_by_author(author=person))
+    return render(request, "accounts/profile.html", {"person": person, "page": page})
+
+
+# Each list page: the selector of its follows, and which side of a follow it lists.
+FOLLOW_LISTS = {
+    "followers": (people.followers_list, "follower"),
+    "following": (people.following_list, "followed"),
+}
+
+
+def follow_list(request: HttpRequest, username: str, showing: str) -> HttpResponse:
+    """The people following `username`, or the people `username` follows."""
+    person = people.profile_get(username=username, viewer=request.user)
+    selector, side = FOLLOW_LISTS[showing]
+    page = paginate(request, selector(user=person))
+    users = [getattr(follow, side) for follow in page]
+    return render(
+        request,
+        "accounts/follow_list.html",
+        {"person": person, "page": page, "users": users, "showing": showing},
+    )

@@ -10,8 +10,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.conf import conf
+from notifications.enqueue import notification_enqueue, notification_withdraw_actor
 from notifications.models import Notification
-from notifications.services import notification_enqueue, notification_withdraw_actor
 from notifications.types import Category, NotificationObsolete, NotificationType, register
 
 from .models import Follow, User

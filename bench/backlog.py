@@ -33,8 +33,8 @@ def users_ensure(count: int) -> tuple[object, list[object]]:
 def backlog_create(count: int, chunk: int = 500) -> int:
     """Empty the outbox and queue `count` new-follower rows; returns the count."""
     from accounts.notifications import NewFollower
+    from notifications.enqueue import notification_enqueue
     from notifications.models import Notification
-    from notifications.services import notification_enqueue
 
     fan, recipients = users_ensure(count)
     Notification.objects.all().delete()

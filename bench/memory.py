@@ -29,7 +29,7 @@ def main() -> None:
         project.migrate()
         project.setup_django()
         from bench.backlog import backlog_bulk
-        from notifications.services import notifications_wake
+        from notifications.queue import wake as notifications_wake
 
         backlog_bulk(WARM_UP)
         with sink("p5") as mail:

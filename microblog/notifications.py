@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.notifications import profile_url
+from notifications.enqueue import notification_enqueue
 from notifications.models import Notification
-from notifications.services import notification_enqueue
 from notifications.types import Category, NotificationObsolete, NotificationType, register
 
 from .models import Post

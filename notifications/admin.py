@@ -9,19 +9,20 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from .actions import notification_cancel, notification_resend, notification_retry_now
 from .models import DeliveryAttempt, Notification, Preference, Suppression, TrackingEvent
-from .previews import email_html_iframe, email_html_response
-from .rendering import render_notification, render_type
+from .previews import email_html_iframe, email_html_response, render_sample, stored_html
+from .recipients import email_field_name
 from .selectors import notifications_per_hour, outbox_health
-from .services import notification_cancel, notification_resend, notification_retry_now
+from .transitions import reason_cancelled_by
 from .types import UnknownNotificationType, registry
 
 
@@ -128,7 +129,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("HTML version"))
     def html_preview(self, obj: Notification) -> str:
-        if not _html_of(obj):
+        if not stored_html(obj):
             return "-"
         return email_html_iframe(reverse("admin:notifications_notification_html", args=[obj.pk]))
 
@@ -140,7 +141,7 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel"), permissions=("change",))
     def cancel(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         done = sum(
-            notification_cancel(notification=row, reason=f"cancelled by {request.user}")
+            notification_cancel(notification=row, reason=reason_cancelled_by(request.user))
             for row in queryset
         )
         level = messages.SUCCESS if done else messages.WARNING
@@ -208,7 +209,7 @@ class NotificationAdmin(admin.ModelAdmin):
             for code, name in settings.LANGUAGES:
                 entry: dict[str, Any] = {"kind": kind, "language": name, "code": code}
                 try:
-                    rendered = _render_sample(kind, code)
+                    rendered = render_sample(kind, code)
                 except Exception as error:  # a broken template must not hide the others
                     entry["error"] = f"{type(error).__name__}: {error}"
                 else:
@@ -232,7 +233,7 @@ class NotificationAdmin(admin.ModelAdmin):
             raise Http404
         if not can_read_body(request, row):
             raise PermissionDenied
-        return email_html_response(_html_of(row))
+        return email_html_response(stored_html(row))
 
     def preview_html_view(self, request: HttpRequest, kind: str, language: str) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -243,31 +244,12 @@ class NotificationAdmin(admin.ModelAdmin):
             notification_type = registry.get(kind)
         except UnknownNotificationType:
             raise Http404 from None
-        return email_html_response(_render_sample(notification_type, language).body_html)
+        return email_html_response(render_sample(notification_type, language).body_html)
 
 
 def can_read_body(request: HttpRequest, row: Notification) -> bool:
     """Only superusers read transactional bodies: they carry password-reset links."""
     return not row.transactional or request.user.is_superuser
-
-
-def _html_of(row: Notification) -> str:
-    """The HTML a row sends: rendered for a type, or the message's alternative."""
-    if row.body_html:
-        return row.body_html
-    for alternative in (row.message or {}).get("alternatives", []):
-        if alternative.get("mimetype") == "text/html" and not alternative.get("b64"):
-            return alternative["content"]
-    return ""
-
-
-def _render_sample(kind: Any, language: str) -> Any:
-    with translation.override(language):  # sample contexts hold translated text
-        context = kind.sample_context()
-    if context is not None:
-        return render_type(kind=kind, context=context, language=language)
-    row = Notification(kind=kind.key, params=kind.sample_params(), language=language)
-    return render_notification(notification=row, kind=kind)
 
 
 class SuppressionForm(forms.ModelForm):
@@ -308,5 +290,9 @@ class TrackingEventAdmin(LogAdminMixin, admin.ModelAdmin):
 class PreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "category", "mode", "updated_at")
     list_filter = ("category", "mode")
-    search_fields = ("user__email", "user__username")
     raw_id_fields = ("user",)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        # Whatever the project's user model calls its username and email fields.
+        user_model = get_user_model()
+        return (f"user__{user_model.USERNAME_FIELD}", f"user__{email_field_name()}")

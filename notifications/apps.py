@@ -8,24 +8,24 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # System checks, the receiver of provider tracking events, and the
-        # framework's own notification type (the daily digest).
-        from . import checks, digest, tracking  # noqa: F401
+        from anymail.signals import tracking
 
-        # The sweep's Schedule is (re)created after every migrate, so a new
-        # deployment gets it and a changed SWEEP_INTERVAL takes effect.
+        # System checks, and the framework's own notification type (the daily digest).
+        from . import checks, digest  # noqa: F401
+        from .tracking.events import handle_tracking_event
+
+        tracking.connect(handle_tracking_event, dispatch_uid="notifications.tracking_event_record")
+        # The periodic jobs' schedules are (re)created after every migrate, so a
+        # new deployment gets them and a changed setting takes effect.
         post_migrate.connect(
             _after_migrate, sender=self, dispatch_uid="notifications.sweep_schedule"
         )
 
 
 def _after_migrate(sender, using="default", **kwargs):  # type: ignore[no-untyped-def]
-    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db import DEFAULT_DB_ALIAS
 
-    from .schedule import sweep_schedule_ensure
+    from .queue import schedules_ensure, schedules_tables_ready
 
-    if using != DEFAULT_DB_ALIAS:
-        return
-    if "django_q_schedule" not in connections[using].introspection.table_names():
-        return  # django_q is not migrated (yet)
-    sweep_schedule_ensure()
+    if using == DEFAULT_DB_ALIAS and schedules_tables_ready(using):
+        schedules_ensure()

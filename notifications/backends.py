@@ -3,8 +3,9 @@
 Configured as MAILERS["default"], it turns every ``send_mail``,
 ``EmailMessage.send()``, ``mail_admins``, password reset and
 ``manage.py sendtestemail`` into one transactional outbox row (the message
-serialised to JSON). A worker later rebuilds the message and hands it to the
-delivery mailer, with retries; the request never talks to the mail server.
+serialised to JSON by ``mailapi``). A worker later rebuilds the message and
+hands it to the delivery mailer, with retries; the request never talks to the
+mail server.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
-from .services import notification_store_message
+from .enqueue import notification_store_message
 
 
 class OutboxEmailBackend(BaseEmailBackend):

@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
+from . import queue
 from .conf import conf
 
 
@@ -39,26 +41,13 @@ def check_notifications(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             )
         )
 
-    cluster = getattr(settings, "Q_CLUSTER", {}) or {}
-    timeout = cluster.get("timeout")
-    retry = cluster.get("retry", 60)
-    if timeout is not None and retry is not None and retry <= timeout:
-        errors.append(
-            checks.Error(
-                f"Q_CLUSTER['retry'] ({retry}) must be larger than Q_CLUSTER['timeout'] "
-                f"({timeout}).",
-                hint="Otherwise the broker hands a task that is still running to a second worker.",
-                id="notifications.E002",
-            )
-        )
-    if cluster.get("max_attempts", 0) == 0:
-        errors.append(
-            checks.Error(
-                "Q_CLUSTER['max_attempts'] is 0: django-q2 retries a failing task forever.",
-                hint="Set it to 1: the outbox retries deliveries itself.",
-                id="notifications.E003",
-            )
-        )
+    try:
+        backend = queue.job_backend()
+    except ImproperlyConfigured as error:
+        errors.append(checks.Error(str(error), id="notifications.E008"))
+        backend = None
+    if backend == queue.DJANGO_Q:
+        errors.extend(_check_cluster(queue.cluster_settings()))
 
     site_url = conf.SITE_URL
     if not site_url:
@@ -79,6 +68,31 @@ def check_notifications(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                     id="notifications.E006",
                 )
             )
+    return errors
+
+
+def _check_cluster(cluster: dict[str, Any]) -> list[checks.CheckMessage]:
+    """django-q2's settings, as the outbox needs them."""
+    errors: list[checks.CheckMessage] = []
+    timeout = cluster.get("timeout")
+    retry = cluster.get("retry", 60)
+    if timeout is not None and retry is not None and retry <= timeout:
+        errors.append(
+            checks.Error(
+                f"Q_CLUSTER['retry'] ({retry}) must be larger than Q_CLUSTER['timeout'] "
+                f"({timeout}).",
+                hint="Otherwise the broker hands a task that is still running to a second worker.",
+                id="notifications.E002",
+            )
+        )
+    if cluster.get("max_attempts", 0) == 0:
+        errors.append(
+            checks.Error(
+                "Q_CLUSTER['max_attempts'] is 0: django-q2 retries a failing task forever.",
+                hint="Set it to 1: the outbox retries deliveries itself.",
+                id="notifications.E003",
+            )
+        )
     return errors
 
 

@@ -7,6 +7,7 @@ so tests (and `override_settings`) can change them without reloading modules.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -18,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_MAILER": "delivery",
     # Absolute base of every link in an email, without a trailing slash.
     "SITE_URL": "",
+    # The name emails sign with; "" means the host name of SITE_URL.
+    "SITE_NAME": "",
     # Sender of notification emails; None means settings.DEFAULT_FROM_EMAIL.
     "FROM_EMAIL": None,
     # Tries (including the first) before a transiently failing row is failed.
@@ -57,6 +60,17 @@ DEFAULTS: dict[str, Any] = {
     "HOURLY_LIMIT": 20,
     # Name of the task queue hook tasks are enqueued under (for q2's admin).
     "TASK_GROUP": "notifications",
+    # What runs the three jobs (deliver, sweep, digest): "django_q" (django-q2,
+    # with its schedules) or "django_tasks" (Django's tasks framework; the
+    # periodic jobs then run from cron: manage.py notifications_sweep and
+    # notifications_digest).
+    "JOB_BACKEND": "django_q",
+    # The TASKS alias jobs are enqueued on when JOB_BACKEND is "django_tasks".
+    "TASKS_BACKEND": "default",
+    # How the framework reads a recipient (any user model). A dotted path to a
+    # callable taking the user; None: the built-in getter (see recipients.py).
+    "RECIPIENT_LANGUAGE": None,
+    "RECIPIENT_TIMEZONE": None,
 }
 
 
@@ -71,6 +85,8 @@ class NotificationSettings:
         if name == "SITE_URL":
             # A project-wide SITE_URL serves when the framework is not told its own.
             return str(value or getattr(settings, "SITE_URL", "") or "").rstrip("/")
+        if name == "SITE_NAME":
+            return str(value or urlsplit(self.SITE_URL).hostname or "")
         if name == "FROM_EMAIL":
             return value or settings.DEFAULT_FROM_EMAIL
         return value

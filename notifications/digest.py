@@ -21,11 +21,15 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import transitions
+from .conf import conf
+from .enqueue.rows import build_row
+from .enqueue.wakeup import wake_on_commit
 from .models import Notification
 from .preferences import DIGEST_CATEGORY, Mode, preference_mode
+from .recipients import recipient_address
 from .rendering import render_subject
 from .types import (
     Category,
@@ -85,9 +89,12 @@ def digest_context(*, sections: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _subject(kind: NotificationType, context: dict[str, Any], recipient: Any = None) -> str:
-    from .conf import conf
-
-    full = {"site_url": conf.SITE_URL, "recipient": recipient, "category": kind.category}
+    full = {
+        "site_url": conf.SITE_URL,
+        "site_name": conf.SITE_NAME,
+        "recipient": recipient,
+        "category": kind.category,
+    }
     return render_subject(kind, {**full, **context})
 
 
@@ -139,10 +146,7 @@ def digest_create(*, user: Any, day: date) -> Notification | None:
     ``cancelled`` ("included in digest #<id>") in the same transaction; held
     rows of a category the user has turned off since are cancelled for that.
     """
-    from .services import notifications_wake_on_commit
-
-    address = (getattr(user, "email", "") or "").strip()
-    if not address:
+    if not recipient_address(user):
         return None
     dedupe_key = digest_dedupe_key(user_id=user.pk, day=day)
     with transaction.atomic():
@@ -160,36 +164,27 @@ def digest_create(*, user: Any, day: date) -> Notification | None:
             if category and preference_mode(user_id=user.pk, category=category) == Mode.OFF
         }
         for category in turned_off:
-            Notification.objects.filter(
-                recipient=user, status=Status.HELD, category=category
-            ).update(
-                status=Status.CANCELLED,
-                status_reason=f"recipient turned off {category} notifications",
-                updated_at=timezone.now(),
+            transitions.cancel_held(
+                recipient_id=user.pk,
+                category=category,
+                reason=transitions.reason_category_off(category),
             )
         held = [pk for pk, category in rows if category not in turned_off]
         if not held:
             return None
+        digest = build_row(
+            kind=Digest.key,
+            recipient=user,
+            params={"notification_ids": held, "date": day.isoformat()},
+            dedupe_key=dedupe_key,
+        )
         try:
             with transaction.atomic():
-                digest = Notification.objects.create(
-                    kind=Digest.key,
-                    category=DIGEST.key,
-                    transactional=False,
-                    recipient=user,
-                    to_address=address,
-                    params={"notification_ids": held, "date": day.isoformat()},
-                    dedupe_key=dedupe_key,
-                    language=getattr(user, "language", "") or "",
-                )
+                digest.save(force_insert=True)
         except IntegrityError:  # another run made today's digest just now
             return None
-        Notification.objects.filter(pk__in=held, status=Status.HELD).update(
-            status=Status.CANCELLED,
-            status_reason=f"included in digest #{digest.pk}",
-            updated_at=timezone.now(),
-        )
-    notifications_wake_on_commit()
+        transitions.fold_into_digest(ids=held, digest_id=digest.pk)
+    wake_on_commit()
     return digest
 
 
@@ -200,11 +195,7 @@ def digests_send(*, day: date | None = None) -> int:
     digests written (0 when nothing was held, or on a second run that day).
     """
     day = day or datetime.now(UTC).date()
-    Notification.objects.filter(status=Status.HELD, recipient__isnull=True).update(
-        status=Status.CANCELLED,
-        status_reason="the recipient no longer exists",
-        updated_at=timezone.now(),
-    )
+    transitions.cancel_held(recipient_id=None, reason=transitions.REASON_RECIPIENT_GONE)
     user_ids = (
         Notification.objects.filter(status=Status.HELD)
         .values_list("recipient_id", flat=True)
@@ -218,11 +209,4 @@ def digests_send(*, day: date | None = None) -> int:
                 written += 1
         except Exception:  # one person's failure must not stop everyone's digest
             logger.exception("daily digest for user %s failed", user.pk)
-    return written
-
-
-def send_daily_digests() -> int:
-    """django-q2 task (the daily Schedule): write and wake today's digests."""
-    written = digests_send()
-    logger.info("wrote %d daily digest(s)", written)
     return written

@@ -5,6 +5,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The kind of rows holding a message given to Django's mail API (password
+# resets, error reports, sendtestemail) rather than a registered type.
+EMAIL_KIND = "email"
+
 
 class Notification(models.Model):
     """One email to one recipient: the durable truth about it.

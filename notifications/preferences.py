@@ -20,10 +20,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import transitions
 from .conf import conf
 from .exceptions import NotificationsError
 from .models import Notification, Preference
 from .suppression import BLOCKS_TRANSACTIONAL, suppression_for
+from .transitions import Stop
 from .types import Category, registry
 
 if TYPE_CHECKING:
@@ -117,36 +119,31 @@ def preference_mode(*, user_id: int, category: str) -> str:
     return mode or DEFAULT_MODE.value
 
 
-def delivery_block_reason(*, notification: Notification) -> tuple[str, str] | None:
-    """Why `notification` must not be sent now, as (status, reason), or None.
+def send_time_stop(*, notification: Notification, address: str) -> Stop | None:
+    """Why `notification` must not be sent to `address` now, or None.
 
-    Called by the worker right before sending. status is Notification.Status
-    CANCELLED (the recipient turned the category off), HELD (the recipient
-    now wants this category in the daily digest: the row waits for it) or
-    SUPPRESSED (the address is on the suppression list). Transactional mail
-    ignores preferences, and is only stopped by a hard bounce or a staff entry.
-    The digest itself is not checked against preferences: it re-checks the
+    Asked by the worker right before sending: the recipient turned the
+    category off (cancelled), now wants it in the daily digest (held: the row
+    waits for it), or the address is suppressed. Transactional mail ignores
+    preferences, and is only stopped by a hard bounce or a staff entry. The
+    digest itself is not checked against preferences: it re-checks the
     category of every item it lists when it is rendered.
     """
-    reason = preference_block_reason(notification=notification)
-    if reason is not None:
-        return reason
-
-    entry = suppression_for(address=notification.to_address or "")
+    stop = preference_stop(notification=notification)
+    if stop is not None:
+        return stop
+    entry = suppression_for(address=address)
     if entry is None:
         return None
     if notification.transactional and entry.reason not in BLOCKS_TRANSACTIONAL:
         return None
-    return (
-        Notification.Status.SUPPRESSED,
-        f"address is suppressed: {entry.reason}",
-    )
+    return Stop(Notification.Status.SUPPRESSED, transitions.reason_suppressed(entry.reason))
 
 
-def preference_block_reason(*, notification: Notification) -> tuple[str, str] | None:
+def preference_stop(*, notification: Notification) -> Stop | None:
     """What the recipient's preference says about sending `notification` now:
-    (CANCELLED, reason) when its category is off, (HELD, reason) when it goes
-    to the daily digest, None when it may be sent (or preferences do not apply).
+    cancelled when its category is off, held when it goes to the daily
+    digest, None when it may be sent (or preferences do not apply).
     """
     if (
         notification.transactional
@@ -157,15 +154,11 @@ def preference_block_reason(*, notification: Notification) -> tuple[str, str] | 
         return None
     mode = preference_mode(user_id=notification.recipient_id, category=notification.category)
     if mode == Mode.OFF:
-        return (
-            Notification.Status.CANCELLED,
-            f"recipient turned off {notification.category} notifications",
+        return Stop(
+            Notification.Status.CANCELLED, transitions.reason_category_off(notification.category)
         )
     if mode == Mode.DIGEST:
-        return (
-            Notification.Status.HELD,
-            f"held for the daily digest: recipient gets {notification.category} by digest",
-        )
+        return Stop(Notification.Status.HELD, transitions.reason_digest_mode(notification.category))
     return None
 
 
@@ -186,13 +179,13 @@ def enqueue_hold_reason(
         return None
     mode = preference_mode(user_id=recipient.pk, category=category.key)
     if mode == Mode.DIGEST:
-        return f"held for the daily digest: recipient gets {category.key} by digest"
+        return transitions.reason_digest_mode(category.key)
     limit = conf.HOURLY_LIMIT
     if limit:
         if recent_count is None:
             recent_count = recent_email_count(recipient_id=recipient.pk)
         if recent_count >= limit:
-            return f"held for the daily digest: hourly limit of {limit} emails reached"
+            return transitions.reason_hourly_limit(limit)
     return None
 
 

@@ -1,15 +1,23 @@
-"""Showing an email's own HTML to staff inside the site, safely.
+"""Previews for staff: every type rendered from its sample, and an email's HTML shown safely.
+
+A type's preview is rendered from its ``sample_context()`` (no database), or
+from ``get_context`` with ``sample_params()``.
 
 An email's HTML carries inline styles (CSS is inlined at render time), which
-the site's strict Content Security Policy forbids. So the HTML is served on its
-own URL, under a policy of its own that allows those styles and nothing
+the site's strict Content Security Policy forbids. So the HTML is served on
+its own URL, under a policy of its own that allows those styles and nothing
 active, and shown in a sandboxed iframe on the same origin.
 """
 
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.csp import CSP
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+
+from .models import Notification
+from .rendering import RenderedEmail, render_notification, render_type
+from .types import NotificationType
 
 EMAIL_HTML_POLICY = {
     "default-src": [CSP.NONE],
@@ -35,3 +43,23 @@ def email_html_iframe(src: str) -> str:
         src,
         _("HTML version"),
     )
+
+
+def render_sample(kind: NotificationType, language: str) -> RenderedEmail:
+    """`kind` rendered from its sample, in `language`, as a preview."""
+    with translation.override(language):  # sample contexts hold translated text
+        context = kind.sample_context()
+    if context is not None:
+        return render_type(kind=kind, context=context, language=language)
+    row = Notification(kind=kind.key, params=kind.sample_params(), language=language)
+    return render_notification(notification=row, kind=kind)
+
+
+def stored_html(row: Notification) -> str:
+    """The HTML a row sends: rendered for a type, or its stored message's alternative."""
+    if row.body_html:
+        return row.body_html
+    for alternative in (row.message or {}).get("alternatives", []):
+        if alternative.get("mimetype") == "text/html" and not alternative.get("b64"):
+            return alternative["content"]
+    return ""

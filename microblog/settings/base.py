@@ -222,6 +222,7 @@ NOTIFICATIONS = {
     "ENABLED": env.bool("NOTIFICATIONS_ENABLED", default=True),
     "DELIVERY_MAILER": "delivery",
     "SITE_URL": SITE_URL,
+    "SITE_NAME": "Microblog",
     "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10),
     "BATCH_SIZE": env.int("NOTIFICATIONS_BATCH_SIZE", default=50),
     # deliver_due tasks draining a backlog side by side; unset: Q_WORKERS.

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from microblog.models import Post
-from notifications.digest import send_daily_digests
 from notifications.models import Notification
 from notifications.preferences import recent_email_count
 from notifications.rendering import render_type
+from notifications.tasks import send_daily_digests
 from notifications.types import registry
 
 Status = Notification.Status

@@ -13,13 +13,13 @@ from django.utils import timezone
 from accounts.models import Follow
 from accounts.tests.factories import UserFactory
 from microblog.models import Post
-from notifications.models import DeliveryAttempt, Notification
-from notifications.services import (
-    notification_enqueue,
+from notifications.dispatch import (
     notifications_claim_due,
     notifications_release_expired_leases,
     notifications_send,
 )
+from notifications.enqueue import notification_enqueue
+from notifications.models import DeliveryAttempt, Notification
 from notifications.tasks import sweep
 from notifications.types import Category, NotificationType, registry
 
@@ -86,14 +86,24 @@ def test_a_follow_rolled_back_leaves_no_row(alice, bob):
     assert not Notification.objects.exists()
 
 
-def test_enqueue_wakes_the_workers_only_after_commit(
-    alice, bob, django_capture_on_commit_callbacks
+def test_enqueue_wakes_the_workers_only_after_commit_and_once_per_commit(
+    alice, bob, django_capture_on_commit_callbacks, monkeypatch
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
+    from notifications import queue
+
+    woken: list[bool] = []
+    monkeypatch.setattr(queue, "wake_ups_are_writes", lambda: False)
+    monkeypatch.setattr(queue, "wake", lambda **_: woken.append(True) or True)
+    with django_capture_on_commit_callbacks(execute=True):
         Follow.objects.create(follower=bob, followed=alice)
         Post.objects.create(author=bob, body="hi @alice")
+        assert woken == []  # nothing before the commit
     assert Notification.objects.count() == 2
-    assert len(callbacks) == 1  # one wake-up per transaction, not one per email
+    assert woken == [True]  # one wake-up per transaction, not one per email
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Post.objects.create(author=alice, body="thanks @bob")
+    assert woken == [True, True]  # the next commit wakes again
 
 
 def test_smtp_451_is_retried_and_sent_on_a_later_attempt(
@@ -340,17 +350,18 @@ def test_a_batch_goes_over_one_connection(outbox_mailers, smtp_sink, alice, deli
 
 @pytest.mark.django_db(transaction=True)
 def test_a_burst_of_commits_shares_one_pending_wake_up(monkeypatch):
-    from notifications import services, tasks
+    from notifications import queue, tasks
+    from notifications.dispatch import drain
 
     woken: list[bool] = []
-    monkeypatch.setattr(services, "_wake_ups_coalesce", lambda: True)
-    monkeypatch.setattr(services, "notifications_wake", lambda **_: woken.append(True) or True)
+    monkeypatch.setattr(queue, "wake_ups_are_writes", lambda: True)
+    monkeypatch.setattr(queue, "wake", lambda **_: woken.append(True) or True)
     fan = UserFactory()
     for _ in range(3):  # three commits
         Follow.objects.create(follower=fan, followed=UserFactory())
     assert len(woken) == 1  # the later commits found the first wake-up pending
 
-    monkeypatch.setattr(tasks, "notifications_send", lambda **_: None)
+    monkeypatch.setattr(drain, "notifications_send", lambda **_: None)
     tasks.deliver_due()  # clears the flag before it claims
     Follow.objects.create(follower=fan, followed=UserFactory())
     assert len(woken) == 2
@@ -358,11 +369,11 @@ def test_a_burst_of_commits_shares_one_pending_wake_up(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_wake_up_the_broker_refused_is_not_left_pending(monkeypatch):
-    from notifications import services
+    from notifications import queue
 
     woken: list[bool] = []
-    monkeypatch.setattr(services, "_wake_ups_coalesce", lambda: True)
-    monkeypatch.setattr(services, "notifications_wake", lambda **_: woken.append(True) or False)
+    monkeypatch.setattr(queue, "wake_ups_are_writes", lambda: True)
+    monkeypatch.setattr(queue, "wake", lambda **_: woken.append(True) or False)
     fan = UserFactory()
     for _ in range(2):
         Follow.objects.create(follower=fan, followed=UserFactory())
@@ -372,7 +383,7 @@ def test_a_wake_up_the_broker_refused_is_not_left_pending(monkeypatch):
 def test_a_task_stops_claiming_batches_when_its_time_is_up(
     outbox_mailers, smtp_sink, settings, monkeypatch
 ):
-    from notifications import tasks
+    from notifications import queue, tasks
 
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "TASK_SECONDS": 0}
     for name in ("carol", "dave", "erin"):
@@ -380,7 +391,7 @@ def test_a_task_stops_claiming_batches_when_its_time_is_up(
             kind="email", to_address=f"{name}@example.com", message=None, subject=name
         )
     woken = []
-    monkeypatch.setattr(tasks, "notifications_wake", lambda **kw: woken.append(kw))
+    monkeypatch.setattr(queue, "wake", lambda **kw: woken.append(kw))
 
     handled = tasks.deliver_due(batch_size=1, spread=True)
 

@@ -15,15 +15,16 @@ from django_q.models import Schedule
 from accounts.models import Follow
 from accounts.tests.factories import UserFactory
 from microblog.models import Post
-from notifications.digest import digest_dedupe_key, digests_send, send_daily_digests
+from notifications.digest import digest_dedupe_key, digests_send
 from notifications.models import Notification, Preference
 from notifications.preferences import preference_mode, preference_set, preferences_for
-from notifications.schedule import (
+from notifications.queue import (
     DIGEST_FUNC,
     DIGEST_SCHEDULE_NAME,
     next_digest_run,
-    sweep_schedule_ensure,
 )
+from notifications.queue import schedules_ensure as sweep_schedule_ensure
+from notifications.tasks import send_daily_digests
 
 Status = Notification.Status
 Mode = Preference.Mode

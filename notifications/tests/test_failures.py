@@ -6,7 +6,7 @@ import pytest
 import requests
 from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
 
-from notifications.delivery import classify_failure
+from notifications.dispatch.policy import classify_failure
 
 
 def api_error(status: int | None) -> AnymailAPIError:

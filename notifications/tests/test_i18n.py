@@ -17,9 +17,9 @@ from django.urls import reverse
 from accounts.models import Follow
 from accounts.tests.factories import UserFactory
 from microblog.models import Post
-from notifications.digest import send_daily_digests
 from notifications.models import Notification, Preference
 from notifications.preferences import preference_set
+from notifications.tasks import send_daily_digests
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 FRAMEWORK_LOCALE = Path(settings.BASE_DIR) / "notifications" / "locale" / "zh_Hans" / "LC_MESSAGES"

@@ -21,8 +21,8 @@ from anymail.signals import AnymailTrackingEvent, tracking
 from django.db import connection
 from django.test import Client
 
-from notifications.events import tracking_event_record
 from notifications.models import Notification, Suppression, TrackingEvent
+from notifications.tracking.events import tracking_event_record
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from django.test import Client
 from accounts.models import Follow
 from accounts.tests.factories import UserFactory
 from microblog.models import Post
+from notifications.mailapi import serialize_message
 from notifications.models import Notification
-from notifications.rendering import serialize_message
-from notifications.services import notifications_wake
+from notifications.queue import wake as notifications_wake
 from notifications.tasks import sweep
 from tests.support.processes import wait_until
 

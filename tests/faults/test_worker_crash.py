@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from notifications.models import Notification
-from notifications.services import notifications_wake
+from notifications.queue import wake as notifications_wake
 from tests.faults.conftest import drive, follow_burst, tally, unfinished, wait_for_count
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

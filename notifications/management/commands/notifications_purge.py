@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications.services import notifications_purge
+from notifications.actions import notifications_purge
 
 
 class Command(BaseCommand):

@@ -6,10 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
-from notifications.models import Notification
-from notifications.services import notification_retry_now
+from notifications.actions import notifications_retry_failed
 
 
 class Command(BaseCommand):
@@ -22,9 +20,5 @@ class Command(BaseCommand):
         parser.add_argument("--hours", type=int, default=24)
 
     def handle(self, *args: Any, hours: int, **options: Any) -> None:
-        since = timezone.now() - timedelta(hours=hours)
-        failed = Notification.objects.filter(
-            status=Notification.Status.FAILED, updated_at__gte=since
-        ).only("pk", "status")
-        retried = sum(notification_retry_now(notification=row) for row in list(failed))
+        retried = notifications_retry_failed(since=timedelta(hours=hours))
         self.stdout.write(f"Queued {retried} failed rows for another try.")

@@ -17,8 +17,8 @@ from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Notification, Suppression, TrackingEvent
-from .suppression import suppression_add
+from ..models import Notification, Suppression, TrackingEvent
+from ..suppression import suppression_add
 
 logger = logging.getLogger(__name__)
 
@@ -180,3 +180,10 @@ def _jsonable(payload: Any) -> Any:
         return json.loads(json.dumps(payload, default=str))
     except (TypeError, ValueError):
         return {"repr": repr(payload)[:10000]}
+
+
+def handle_tracking_event(
+    sender: type, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
+) -> None:
+    """Receiver of Anymail's ``tracking`` signal (connected in AppConfig.ready)."""
+    tracking_event_record(event=event, esp_name=esp_name)

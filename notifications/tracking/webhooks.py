@@ -4,7 +4,7 @@ Anymail's tracking views parse the body and index the result without checking
 it, so a broken or oddly shaped JSON body (from a misconfigured ESP or a
 prober) raised inside the view. Each of Anymail's views is wrapped here, so the
 URL list follows Anymail's own as it grows. Mount with
-``path("webhooks/anymail/", include("notifications.webhooks"))``.
+``path("webhooks/anymail/", include("notifications.tracking.webhooks"))``.
 
 Only a request that carries the right basic-auth credentials is read here;
 any other goes straight to Anymail's view, which refuses it before reading it.

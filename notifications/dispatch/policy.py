@@ -1,4 +1,4 @@
-"""What a delivery failure means: try again later, or give up now.
+"""The retry policy: what a delivery failure means, and when to try again.
 
 Transient: the server or the network is having a bad moment (connection
 refused, reset or timed out, SMTP 4xx, a dropped connection, an ESP answering
@@ -6,14 +6,20 @@ refused, reset or timed out, SMTP 4xx, a dropped connection, an ESP answering
 be accepted (SMTP 5xx about the recipient or the message, an ESP refusing the
 recipient or the address). Unknown errors count as transient: retrying a
 message a few times is cheaper than losing it.
+
+A transient failure is retried after an exponential backoff with jitter
+(``BACKOFF_BASE · 2^(n-1)`` seconds after try *n*, capped at ``BACKOFF_CAP``,
+±``BACKOFF_JITTER``) until ``MAX_ATTEMPTS`` tries were made.
 """
 
 from __future__ import annotations
 
+import random
 import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from anymail.exceptions import (
     AnymailAPIError,
@@ -21,6 +27,11 @@ from anymail.exceptions import (
     AnymailRecipientsRefused,
     AnymailUnsupportedFeature,
 )
+
+from .. import transitions
+from ..conf import conf
+from ..models import Notification
+from .outcomes import Outcome
 
 
 @dataclass(frozen=True)
@@ -78,3 +89,31 @@ def classify_failure(error: BaseException) -> Failure:
     if isinstance(error, OSError):
         return Failure(False, text, connection_lost=True)
     return Failure(False, text)
+
+
+def backoff_delay(attempt: int) -> float:
+    """Seconds to wait after failed try number `attempt` (1-based), with jitter."""
+    delay = min(conf.BACKOFF_CAP, conf.BACKOFF_BASE * 2 ** max(attempt - 1, 0))
+    jitter = conf.BACKOFF_JITTER
+    return delay * random.uniform(1 - jitter, 1 + jitter)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with a row after a failed try: its outcome, next status and reason."""
+
+    outcome: Outcome
+    status: str
+    reason: str = ""
+    next_attempt_at: datetime | None = None
+
+
+def decide(*, failure: Failure, attempts: int, now: datetime) -> Decision:
+    """Retry after the backoff, or fail for good (permanent, or out of attempts)."""
+    if failure.permanent:
+        return Decision(Outcome.FAILED, Notification.Status.FAILED, failure.reason)
+    if attempts >= conf.MAX_ATTEMPTS:
+        reason = transitions.reason_gave_up(attempts, failure.reason)
+        return Decision(Outcome.FAILED, Notification.Status.FAILED, reason)
+    retry_at = now + timedelta(seconds=backoff_delay(attempts))
+    return Decision(Outcome.RETRY, Notification.Status.QUEUED, next_attempt_at=retry_at)

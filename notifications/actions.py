@@ -1,0 +1,69 @@
+"""What staff and operators do to rows: retry now, cancel, resend, purge.
+
+The admin's actions and the operator commands call these; each is a
+transition (``transitions``) plus, where rows become due, a wake-up after
+commit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from . import transitions
+from .enqueue import build_row, wake_on_commit
+from .models import Notification
+
+Status = Notification.Status
+
+
+def notification_retry_now(*, notification: Notification) -> bool:
+    """Queue a row for an immediate new try (attempts start over for a finished row)."""
+    won = transitions.retry_now(pk=notification.pk)
+    if won:
+        wake_on_commit()
+    return won
+
+
+def notification_cancel(
+    *, notification: Notification, reason: str = transitions.reason_cancelled_by("staff")
+) -> bool:
+    """Cancel a row that has not been claimed yet."""
+    return transitions.cancel(pk=notification.pk, reason=reason)
+
+
+def notification_resend(*, notification: Notification) -> Notification:
+    """A new queued row with the same content (the original is left as it is)."""
+    row = build_row(
+        kind=notification.kind,
+        recipient=notification.recipient,
+        to_address=notification.to_address,
+        params=notification.params,
+        message=notification.message,
+        subject=notification.subject,
+        body_text=notification.body_text,
+    )
+    row.language = notification.language or row.language
+    row.save(force_insert=True)
+    wake_on_commit()
+    return row
+
+
+def notifications_retry_failed(*, since: timedelta) -> int:
+    """Retry every row that failed within `since` (after a provider outage)."""
+    cutoff = timezone.now() - since
+    failed = Notification.objects.filter(status=Status.FAILED, updated_at__gte=cutoff).only(
+        "pk", "status"
+    )
+    return sum(notification_retry_now(notification=row) for row in list(failed))
+
+
+def notifications_purge(*, older_than: timedelta) -> int:
+    """Delete finished rows (sent, failed, cancelled, suppressed) older than `older_than`."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = Notification.objects.filter(
+        Q(status__in=transitions.FINISHED) & Q(updated_at__lt=cutoff)
+    ).delete()
+    return deleted

@@ -1,0 +1,1 @@
+"""Channels: how a notification reaches its recipient (email; in-app)."""

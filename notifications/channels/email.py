@@ -1,0 +1,143 @@
+"""The email channel: an outbox row (and its rendered content) as a MIME message.
+
+What is built here is what the delivery mailer sends: the rendered subject,
+text and HTML of a typed row, or the stored message of a row given to
+Django's mail API, plus the headers every outbox email carries
+(``X-Notification-ID``, a ``Message-ID``) and, for Anymail, the type as a tag
+and the outbox id as metadata.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from email.headerregistry import HeaderRegistry
+from email.utils import make_msgid, parseaddr
+from typing import Any
+
+from django.core.mail import EmailMultiAlternatives
+
+from ..conf import conf
+from ..mailapi import deserialize_message
+from ..models import EMAIL_KIND, Notification
+from ..rendering import RenderedEmail
+
+
+class _HeaderRegistry(HeaderRegistry):
+    """The email package's header registry, with what it redoes per header cached.
+
+    The standard registry creates a new header class for every header it
+    parses, and parses headers that are the same in every notification email
+    (From, MIME-Version, the parts' Content-Type and Content-Transfer-Encoding)
+    again for each message. Header objects are immutable, so both are kept:
+    the classes by name, the parsed values of those constant headers by value.
+    The message bytes are unchanged.
+    """
+
+    CONSTANT = frozenset(
+        {
+            "from",
+            "mime-version",
+            "content-type",
+            "content-transfer-encoding",
+            "reply-to",
+            "list-unsubscribe-post",
+        }
+    )
+    MAX_CACHED = 256
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+        self._parsed: dict[tuple[str, str], Any] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+    def __call__(self, name: str, value: Any) -> Any:
+        key = name.lower()
+        if key not in self.CONSTANT or not isinstance(value, str) or "boundary=" in value:
+            return self[name](name, value)
+        header = self._parsed.get((key, value))
+        if header is None or header.name != name:
+            if len(self._parsed) >= self.MAX_CACHED:
+                self._parsed.clear()
+            header = self._parsed[(key, value)] = self[name](name, value)
+        return header
+
+
+_header_registry = _HeaderRegistry()
+
+
+class NotificationEmail(EmailMultiAlternatives):
+    """An EmailMultiAlternatives whose List-Unsubscribe headers survive SMTP.
+
+    The one-click URL is longer than a folded header line, and Python's email
+    package would then RFC 2047-encode it, which mail clients do not decode in
+    these headers. They are written as they are instead (still far below the
+    998-character line limit).
+    """
+
+    raw_headers = ("List-Unsubscribe", "List-Unsubscribe-Post")
+
+    def message(self, *, policy=email.policy.default):  # type: ignore[no-untyped-def]
+        msg = super().message(
+            policy=policy.clone(refold_source="none", header_factory=_header_registry)
+        )
+        for name, value in self.extra_headers.items():
+            if name in self.raw_headers:
+                del msg[name]
+                msg.set_raw(name, str(value))
+        return msg
+
+
+def build_message(
+    *, notification: Notification, to_address: str, rendered: RenderedEmail | None = None
+) -> EmailMultiAlternatives:
+    """The message the delivery mailer sends for `notification` to `to_address`.
+
+    A typed row is built from `rendered` (the worker renders it just before
+    sending); a row given to Django's mail API from its stored message.
+    """
+    if notification.kind == EMAIL_KIND and notification.message:
+        message = deserialize_message(notification.message, message_class=NotificationEmail)
+    else:
+        subject = rendered.subject if rendered else notification.subject
+        body_text = rendered.body_text if rendered else notification.body_text
+        body_html = rendered.body_html if rendered else notification.body_html
+        headers = rendered.headers if rendered else notification.headers
+        message = NotificationEmail(
+            subject=subject,
+            body=body_text,
+            from_email=conf.FROM_EMAIL,
+            to=[to_address],
+            headers=dict(headers or {}),
+        )
+        if body_html:
+            message.attach_alternative(body_html, "text/html")
+    present = {name.lower() for name in message.extra_headers}
+    if "message-id" not in present:
+        message.extra_headers["Message-ID"] = make_msgid(domain=sender_domain() or None)
+    message.extra_headers["X-Notification-ID"] = str(notification.pk)
+    message.tags = [notification.kind]  # Anymail: ignored by other backends
+    message.metadata = {"notification_id": str(notification.pk)}
+    return message
+
+
+def sender_domain() -> str:
+    """The domain of the notification sender's address."""
+    return parseaddr(conf.FROM_EMAIL)[1].rpartition("@")[2]
+
+
+def message_id_of(message: EmailMultiAlternatives) -> str:
+    """The id the provider knows the sent message by: the ESP's, or our Message-ID."""
+    status = getattr(message, "anymail_status", None)
+    if status is not None and status.message_id:
+        return str(status.message_id)
+    for name, value in message.extra_headers.items():
+        if name.lower() == "message-id":
+            return str(value)
+    return ""

@@ -1,0 +1,153 @@
+"""Coalescing: a burst of events of one type to one recipient shares one row.
+
+A coalescing type's rows list their actors in ``params["actor_ids"]`` and
+share a group key, ``<type>:<recipient id>``. The first event of a burst
+makes a row due at once (the first email is never delayed); later events
+merge into the recipient's *pending* row (queued, never attempted), or start
+one due ``COALESCE_WINDOW`` after the previous email. Once a worker has
+claimed a row its content is fixed. An actor who withdraws (unfollows) is
+taken off the pending rows, and a row left with nobody is cancelled.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import preferences, transitions
+from ..conf import conf
+from ..models import Notification
+from ..types import registry
+from .rows import build_row
+
+Status = Notification.Status
+
+# What coalescing reads of the recipient's recent rows.
+_RECENT_FIELDS = (
+    "id",
+    "status",
+    "transactional",
+    "group_key",
+    "attempts",
+    "params",
+    "created_at",
+    "updated_at",
+    "sent_at",
+)
+
+# Merges that lose a race to another merge try again this many times.
+_MERGE_TRIES = 5
+
+
+def group_key(kind: str, recipient_id: int) -> str:
+    return f"{kind}:{recipient_id}"
+
+
+def _is_pending(row: Notification) -> bool:
+    return row.status == Status.QUEUED and row.attempts == 0
+
+
+def _recent_rows(*, recipient_id: int, group: str, now: datetime) -> list[Notification]:
+    """In one query, the recipient's rows coalescing and the hourly ceiling look at.
+
+    Newest first: the pending rows and the rows within COALESCE_WINDOW of the
+    group, and (when HOURLY_LIMIT is set) the rows the ceiling counts.
+    """
+    window_start = now - timedelta(seconds=conf.COALESCE_WINDOW)
+    wanted = Q(group_key=group) & (
+        transitions.PENDING | (Q(created_at__gte=window_start) & ~Q(status=Status.CANCELLED))
+    )
+    if conf.HOURLY_LIMIT:
+        wanted |= preferences.recent_email_filter(now=now)
+    return list(
+        Notification.objects.filter(wanted, recipient_id=recipient_id)
+        .only(*_RECENT_FIELDS)
+        .order_by("-created_at", "-id")
+    )
+
+
+def _merge(row: Notification, *, actor_id: int, now: datetime) -> bool:
+    """Add `actor_id` to a pending row; False when a worker or another merge got there first.
+
+    The version check (updated_at) makes a concurrent merge try again
+    instead of losing an actor; the pending check loses to a worker's claim.
+    """
+    actors = list(row.params.get("actor_ids", []))
+    if actor_id in actors:
+        return True
+    merged = {**row.params, "actor_ids": [*actors, actor_id]}
+    won = Notification.objects.filter(transitions.PENDING, pk=row.pk, updated_at=row.updated_at)
+    if not won.update(params=merged, updated_at=now):
+        return False
+    row.params = merged
+    return True
+
+
+def coalesce(*, kind: str, recipient: Any, actor_id: int, params: dict[str, Any]) -> Notification:
+    """Merge `actor_id` into the recipient's pending row of `kind`, or start one.
+
+    A new row is stored held when preferences.enqueue_hold_reason says so.
+    """
+    group = group_key(kind, recipient.pk)
+    kind_type = registry.get(kind)
+    window = timedelta(seconds=conf.COALESCE_WINDOW)
+    for _ in range(_MERGE_TRIES):
+        now = timezone.now()
+        recent = _recent_rows(recipient_id=recipient.pk, group=group, now=now)
+        members = [r for r in recent if r.group_key == group]
+        pending = next((r for r in members if _is_pending(r)), None)
+        if pending is None:
+            break
+        if _merge(pending, actor_id=actor_id, now=now):
+            return pending
+    previous = next(
+        (r for r in members if r.created_at >= now - window and r.status != Status.CANCELLED),
+        None,
+    )
+    due = max(now, previous.created_at + window) if previous else now
+    count = None
+    if conf.HOURLY_LIMIT:
+        count = sum(1 for r in recent if preferences.counts_as_recent_email(r, now=now))
+    hold = preferences.enqueue_hold_reason(
+        recipient=recipient, category=kind_type.category, recent_count=count
+    )
+    row = build_row(
+        kind=kind,
+        recipient=recipient,
+        params={**params, "actor_ids": [actor_id]},
+        group_key=group,
+        due=due,
+        hold_reason=hold,
+    )
+    row.save(force_insert=True)
+    return row
+
+
+def withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
+    """Remove `actor_id` from the recipient's pending rows of `kind`.
+
+    A row left with no actor is cancelled. Rows already claimed are left
+    alone: the type's get_context re-checks the event at send time.
+    Returns the number of rows changed.
+    """
+    changed = 0
+    with transaction.atomic():
+        rows = Notification.objects.select_for_update().filter(
+            transitions.PENDING, group_key=group_key(kind, recipient_id)
+        )
+        for row in rows:
+            actors = list(row.params.get("actor_ids", []))
+            if actor_id not in actors:
+                continue
+            remaining = [a for a in actors if a != actor_id]
+            if not remaining:
+                changed += transitions.cancel_withdrawn(pk=row.pk)
+                continue
+            changed += Notification.objects.filter(transitions.PENDING, pk=row.pk).update(
+                params={**row.params, "actor_ids": remaining}, updated_at=timezone.now()
+            )
+    return changed

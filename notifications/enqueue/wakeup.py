@@ -1,0 +1,90 @@
+"""Waking the workers once the rows a transaction wrote are committed.
+
+A worker must never look for a row before it is committed, so a wake-up is
+registered with ``transaction.on_commit``. A request that writes several rows
+(a post mentioning ten people) registers one callback per row; after the
+commit the first of them wakes the workers and the others, run in the same
+breath, see that this commit's wake-up is done (`_commit_woken`). A new
+request for a wake-up starts a new round. A rolled-back transaction runs no
+callback at all, and leaves nothing behind that could swallow a later wake-up.
+
+With django-q2's ORM broker every wake-up is a row (and a commit) in its
+queue table, paid by the request; there a burst of commits from many
+requests shares one pending wake-up, recorded in the one ``WakeUp`` row.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import queue
+from ..models import WakeUp
+
+logger = logging.getLogger(__name__)
+
+# The one row of WakeUp.
+WAKE_UP_ID = 1
+
+
+class _CommitRound(threading.local):
+    """Whether the callbacks of the commit being processed already woke the workers."""
+
+    woken = False
+
+
+_commit_woken = _CommitRound()
+
+
+def wake_on_commit() -> None:
+    """Wake the workers once the current transaction commits (at once outside one)."""
+    _commit_woken.woken = False
+    transaction.on_commit(_wake_once_per_commit)
+
+
+def _wake_once_per_commit() -> None:
+    if _commit_woken.woken:
+        return
+    _commit_woken.woken = True
+    wake_after_commit()
+
+
+def wake_after_commit() -> bool:
+    """Wake the workers for rows this process has just committed. Never raises.
+
+    When a wake-up is already pending (set by an earlier commit, not yet
+    cleared by the deliver_due it enqueued) no task is added: that
+    deliver_due clears the flag only after this check and claims only after
+    clearing it, so it sees these rows. Only the commit that sets the flag
+    enqueues. If the task holding the flag is lost before it runs, later
+    commits wait for the periodic sweep, whose task clears the flag.
+    """
+    if not queue.wake_ups_are_writes():
+        return queue.wake()
+    try:
+        flag = WakeUp.objects.filter(pk=WAKE_UP_ID)
+        pending = flag.values_list("pending", flat=True).first()
+        if pending:
+            return True
+        if pending is None:
+            WakeUp.objects.get_or_create(pk=WAKE_UP_ID)
+        if not flag.filter(pending=False).update(pending=True, updated_at=timezone.now()):
+            return True  # another commit set it after our read: its task comes later
+    except Exception:
+        logger.exception("could not read the wake-up flag; waking the workers anyway")
+        return queue.wake()
+    if queue.wake():
+        return True
+    wake_pending_clear()  # so that the next commit tries the broker again
+    return False
+
+
+def wake_pending_clear() -> None:
+    """Forget the pending wake-up: deliver_due calls this before it claims."""
+    if queue.wake_ups_are_writes():
+        WakeUp.objects.filter(pk=WAKE_UP_ID, pending=True).update(
+            pending=False, updated_at=timezone.now()
+        )

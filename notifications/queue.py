@@ -1,0 +1,206 @@
+"""The job layer: the only module that talks to the task queue.
+
+The framework has three jobs (``notifications.tasks``): deliver due rows,
+sweep (release dead workers' rows, re-wake due ones, heartbeat) and write the
+daily digests. By default django-q2 runs them: wake-ups are ``async_task``
+calls and the periodic jobs are django-q2 Schedules kept in step with the
+settings after every ``migrate``. With ``NOTIFICATIONS["JOB_BACKEND"] =
+"django_tasks"`` Django's own tasks framework runs the deliveries instead, and
+the periodic jobs run from cron (``manage.py notifications_sweep``,
+``notifications_digest``), since ``django.tasks`` has no scheduler.
+
+django-q2 reads ``Q_CLUSTER`` once at import; it is imported lazily here, so a
+project on ``django.tasks`` never loads it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .conf import conf
+
+logger = logging.getLogger(__name__)
+
+DJANGO_Q = "django_q"
+DJANGO_TASKS = "django_tasks"
+
+DELIVER_TASK = "notifications.tasks.deliver_due"
+SWEEP_SCHEDULE_NAME = "notifications.sweep"
+SWEEP_FUNC = "notifications.tasks.sweep"
+DIGEST_SCHEDULE_NAME = "notifications.daily_digest"
+DIGEST_FUNC = "notifications.tasks.send_daily_digests"
+
+
+def job_backend() -> str:
+    backend = conf.JOB_BACKEND
+    if backend not in (DJANGO_Q, DJANGO_TASKS):
+        raise ImproperlyConfigured(
+            f'NOTIFICATIONS["JOB_BACKEND"] must be "{DJANGO_Q}" or "{DJANGO_TASKS}", '
+            f"not {backend!r}"
+        )
+    return backend
+
+
+# --- waking the workers ------------------------------------------------------------
+
+
+def wake(*, helper: bool = False) -> bool:
+    """Ask the job backend to run deliver_due now. Never raises.
+
+    When the broker is unreachable the rows stay queued in the database and
+    the sweep wakes a worker for them later. A `helper` task only drains the
+    backlog beside the task that woke it (it wakes no others).
+    """
+    try:
+        if job_backend() == DJANGO_TASKS:
+            from .tasks import deliver_due_job
+
+            job = deliver_due_job.using(backend=conf.TASKS_BACKEND)
+            job.enqueue(spread=not helper)
+            return True
+        from django_q.tasks import async_task
+
+        kwargs = {"spread": False} if helper else {}
+        async_task(
+            DELIVER_TASK, task_name="notifications.deliver_due", group=conf.TASK_GROUP, **kwargs
+        )
+    except Exception:
+        logger.exception("could not wake notification workers; the sweep will deliver later")
+        return False
+    return True
+
+
+def wake_ups_are_writes() -> bool:
+    """Whether a wake-up costs a database write in the caller's request.
+
+    django-q2's ORM broker inserts (and commits) a queue row for every
+    wake-up; enqueue then lets a burst of commits share one pending wake-up.
+    A Redis push is cheap, and each commit keeps its own.
+    """
+    if job_backend() != DJANGO_Q:
+        return False
+    from django_q.conf import Conf
+
+    return bool(Conf.ORM) and not Conf.BROKER_CLASS
+
+
+# --- reading Q_CLUSTER ---------------------------------------------------------------
+
+
+def cluster_settings() -> dict[str, Any]:
+    return dict(getattr(settings, "Q_CLUSTER", {}) or {})
+
+
+def cluster_workers() -> int:
+    """Worker processes of one qcluster node."""
+    return max(1, int(cluster_settings().get("workers") or 1))
+
+
+def task_timeout() -> float:
+    """Seconds django-q2 lets a task run before it kills it."""
+    return float(cluster_settings().get("timeout") or 60)
+
+
+def broker_ping() -> bool:
+    """Whether the task broker answers (always true for django.tasks)."""
+    if job_backend() != DJANGO_Q:
+        return True
+    try:
+        from django_q.brokers import get_broker
+
+        return get_broker().ping() is not False
+    except Exception:
+        logger.exception("health check: task broker unreachable")
+        return False
+
+
+# --- the periodic jobs -----------------------------------------------------------------
+
+
+def digest_hour() -> int:
+    """NOTIFICATIONS["DIGEST_HOUR"], checked: an hour of the day, UTC."""
+    hour = conf.DIGEST_HOUR
+    if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
+        raise ImproperlyConfigured(
+            f'NOTIFICATIONS["DIGEST_HOUR"] must be an hour from 0 to 23, not {hour!r}'
+        )
+    return hour
+
+
+def next_digest_run(*, hour: int, now: datetime | None = None) -> datetime:
+    """The next `hour`:00 UTC strictly after `now`."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    run = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return run if run > now else run + timedelta(days=1)
+
+
+def schedules_ensure() -> None:
+    """Create or update the sweep's and the daily digest's django-q2 Schedules.
+
+    Idempotent; runs after every migrate, so a new deployment gets them and a
+    changed SWEEP_INTERVAL or DIGEST_HOUR takes effect. Nothing to do when
+    django.tasks runs the jobs (cron does).
+    """
+    if job_backend() != DJANGO_Q:
+        return
+    from django_q.models import Schedule
+
+    minutes = max(1, round(conf.SWEEP_INTERVAL / 60))
+    Schedule.objects.update_or_create(
+        name=SWEEP_SCHEDULE_NAME,
+        defaults={
+            "func": SWEEP_FUNC,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": minutes,
+            "repeats": -1,
+        },
+    )
+    _digest_schedule_ensure()
+
+
+def _digest_schedule_ensure() -> None:
+    """Create the daily digest's Schedule, or move it to DIGEST_HOUR.
+
+    A schedule already at the right hour keeps its next run, so running this
+    (every migrate) never skips or repeats a day's digest.
+    """
+    from django_q.models import Schedule
+
+    hour = digest_hour()
+    schedule = Schedule.objects.filter(name=DIGEST_SCHEDULE_NAME).first()
+    if schedule is None:
+        Schedule.objects.create(
+            name=DIGEST_SCHEDULE_NAME,
+            func=DIGEST_FUNC,
+            schedule_type=Schedule.DAILY,
+            repeats=-1,
+            next_run=next_digest_run(hour=hour),
+        )
+        return
+    next_run = schedule.next_run.astimezone(UTC) if schedule.next_run else None
+    if (
+        schedule.func != DIGEST_FUNC
+        or schedule.schedule_type != Schedule.DAILY
+        or schedule.repeats != -1
+        or next_run is None
+        or (next_run.hour, next_run.minute) != (hour, 0)
+    ):
+        schedule.func = DIGEST_FUNC
+        schedule.schedule_type = Schedule.DAILY
+        schedule.repeats = -1
+        schedule.next_run = next_digest_run(hour=hour)
+        schedule.save()
+
+
+def schedules_tables_ready(using: str) -> bool:
+    """Whether django-q2's tables exist on `using` (it may not be migrated yet)."""
+    if job_backend() != DJANGO_Q:
+        return False
+    from django.db import connections
+
+    return "django_q_schedule" in connections[using].introspection.table_names()

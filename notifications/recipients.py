@@ -1,0 +1,85 @@
+"""How the framework reads a recipient, whatever the project's user model.
+
+The address comes from the model's own ``get_email_field_name()`` (contrib
+auth's ``EMAIL_FIELD``), never from a hard-coded ``email`` attribute. The
+language and time zone come from getters a project can replace in
+``NOTIFICATIONS`` (``RECIPIENT_LANGUAGE``, ``RECIPIENT_TIMEZONE``: dotted
+paths to callables taking the user); the built-in ones use a ``language`` /
+``timezone`` attribute when the model has one and the project's
+``LANGUAGE_CODE`` / ``TIME_ZONE`` otherwise.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.module_loading import import_string
+
+from .conf import conf
+
+
+def email_field_name() -> str:
+    """The user model's email field (``EMAIL_FIELD``, "email" by default)."""
+    return get_user_model().get_email_field_name()
+
+
+def recipient_address(user: Any) -> str:
+    """The address mail to `user` goes to, or "" when it has none."""
+    if user is None:
+        return ""
+    name = user.get_email_field_name() if hasattr(user, "get_email_field_name") else "email"
+    return str(getattr(user, name, "") or "").strip()
+
+
+def recipient_can_receive(user: Any) -> bool:
+    """An existing, active user with an address."""
+    return user is not None and getattr(user, "is_active", True) and bool(recipient_address(user))
+
+
+def user_with_address(address: str) -> Any | None:
+    """The user whose address is `address` (any case), or None."""
+    if not address:
+        return None
+    lookup = {f"{email_field_name()}__iexact": address}
+    return get_user_model()._default_manager.filter(**lookup).first()
+
+
+def default_language(user: Any) -> str:
+    """The user's ``language`` attribute, when the model has one and it is set."""
+    return str(getattr(user, "language", "") or "")
+
+
+def default_timezone(user: Any) -> str:
+    """The user's ``timezone`` attribute, when the model has one and it is set."""
+    return str(getattr(user, "timezone", "") or "")
+
+
+@cache
+def _getter(path: str | None, fallback: Callable[[Any], str]) -> Callable[[Any], str]:
+    return import_string(path) if path else fallback
+
+
+def recipient_language(user: Any) -> str:
+    """The language `user` reads email in: the getter's answer, else LANGUAGE_CODE."""
+    language = ""
+    if user is not None:
+        language = _getter(conf.RECIPIENT_LANGUAGE, default_language)(user) or ""
+    return language or settings.LANGUAGE_CODE
+
+
+def recipient_timezone(user: Any) -> zoneinfo.ZoneInfo:
+    """The time zone `user` lives in: the getter's answer, else TIME_ZONE (else UTC)."""
+    name = ""
+    if user is not None:
+        name = _getter(conf.RECIPIENT_TIMEZONE, default_timezone)(user) or ""
+    for candidate in (name, settings.TIME_ZONE, "UTC"):
+        try:
+            return zoneinfo.ZoneInfo(str(candidate))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            continue
+    return zoneinfo.ZoneInfo("UTC")  # pragma: no cover - UTC always exists

@@ -1,0 +1,237 @@
+"""Every status change of an outbox row: one guarded UPDATE each, and its reason text.
+
+The lifecycle of a row (docs/notifications.md draws it with the module that
+owns each step)::
+
+    (enqueue) ──▶ held ─────────────fold_into_digest / cancel_held──▶ cancelled
+        │          │ retry_now
+        ▼          ▼
+      queued ──claim──▶ sending ──finish──▶ sent | failed | cancelled | suppressed | held
+        ▲  │              │
+        │  │              └──finish (transient error, backoff)──▶ queued
+        │  └──cancel / cancel_withdrawn──▶ cancelled
+        └──release_expired (the worker is gone)── sending
+
+Each function here is the only place its transition is written. The UPDATE
+names the status it expects (``WHERE status = …``), so two workers, or a
+worker and a web request, can never both win: the loser changes nothing and
+is told so by the return value. Nothing else in the framework writes
+``status``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+Status = Notification.Status
+
+# A row nobody has tried yet: its content may still change (coalescing,
+# withdrawal), a claimed one's may not.
+PENDING = Q(status=Status.QUEUED, attempts=0)
+
+# Rows staff may send again, and rows not claimed yet.
+RETRYABLE = (Status.FAILED, Status.CANCELLED, Status.SUPPRESSED, Status.QUEUED, Status.HELD)
+CANCELLABLE = (Status.QUEUED, Status.HELD)
+FINISHED = (Status.SENT, Status.FAILED, Status.CANCELLED, Status.SUPPRESSED)
+
+REASON_MAX = 255
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why a row must not be sent now: the status it takes instead, and the reason."""
+
+    status: str
+    reason: str
+
+
+# --- reason texts: what staff read in the outbox --------------------------------
+
+
+def reason_category_off(category: str) -> str:
+    return f"recipient turned off {category} notifications"
+
+
+def reason_digest_mode(category: str) -> str:
+    return f"held for the daily digest: recipient gets {category} by digest"
+
+
+def reason_hourly_limit(limit: int) -> str:
+    return f"held for the daily digest: hourly limit of {limit} emails reached"
+
+
+def reason_in_digest(digest_id: int) -> str:
+    return f"included in digest #{digest_id}"
+
+
+def reason_suppressed(suppression_reason: str) -> str:
+    return f"address is suppressed: {suppression_reason}"
+
+
+def reason_gave_up(attempts: int, error: str) -> str:
+    return f"gave up after {attempts} attempts: {error}"
+
+
+def reason_cancelled_by(who: object) -> str:
+    return f"cancelled by {who}"
+
+
+REASON_WITHDRAWN = "withdrawn: the event was undone before sending"
+REASON_RECIPIENT_GONE = "the recipient no longer exists"
+REASON_NO_ADDRESS = "the recipient has no email address"
+REASON_WORKER_LOST_TOO_OFTEN = "gave up: the worker stopped while sending, too many times"
+REASON_OBSOLETE = "obsolete"
+
+
+def _reason(text: str) -> str:
+    return text[:REASON_MAX]
+
+
+# --- the worker's transitions ----------------------------------------------------
+
+
+def claim(*, ids: Iterable[int], token: str, lease_until: datetime, now: datetime) -> int:
+    """queued → sending under `token` (one more attempt), for those of `ids` still queued."""
+    return Notification.objects.filter(id__in=list(ids), status=Status.QUEUED).update(
+        status=Status.SENDING,
+        attempts=F("attempts") + 1,
+        claimed_by=token,
+        lease_expires_at=lease_until,
+        updated_at=now,
+    )
+
+
+def renew_leases(*, ids: Iterable[int], tokens: set[str], lease_until: datetime) -> set[int]:
+    """Extend the lease of the rows still claimed under `tokens`; their ids.
+
+    A row whose lease ran out may already be back in the queue or claimed by
+    another worker: the caller must not send it any more.
+    """
+    mine = Notification.objects.filter(
+        pk__in=list(ids), status=Status.SENDING, claimed_by__in=tokens
+    )
+    mine.update(lease_expires_at=lease_until, updated_at=timezone.now())
+    return set(mine.values_list("pk", flat=True))
+
+
+def finish(*, row: Notification, status: str, reason: str = "", **fields: Any) -> bool:
+    """sending → `status` for a row this claim still holds; False if the lease was lost.
+
+    `fields` are stored by the same UPDATE (the rendered content, the
+    provider's message id, the next attempt's time), so an outcome costs one
+    write.
+    """
+    won = Notification.objects.filter(
+        pk=row.pk, status=Status.SENDING, claimed_by=row.claimed_by
+    ).update(
+        status=status,
+        status_reason=_reason(reason),
+        claimed_by="",
+        lease_expires_at=None,
+        updated_at=timezone.now(),
+        **fields,
+    )
+    if not won:
+        logger.warning("notification %s: lease lost before the outcome was recorded", row.pk)
+    return bool(won)
+
+
+def release_expired(*, now: datetime, max_attempts: int) -> tuple[int, int]:
+    """sending → queued (or failed, out of tries) for rows whose lease ran out.
+
+    Returns (released, failed).
+    """
+    expired = Notification.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
+    failed = expired.filter(attempts__gte=max_attempts).update(
+        status=Status.FAILED,
+        status_reason=REASON_WORKER_LOST_TOO_OFTEN,
+        claimed_by="",
+        lease_expires_at=None,
+        updated_at=now,
+    )
+    released = expired.filter(attempts__lt=max_attempts).update(
+        status=Status.QUEUED,
+        claimed_by="",
+        lease_expires_at=None,
+        next_attempt_at=now,
+        updated_at=now,
+    )
+    return released, failed
+
+
+# --- staff and operators ---------------------------------------------------------
+
+
+def retry_now(*, pk: int) -> bool:
+    """failed / cancelled / suppressed / held / queued → queued and due now.
+
+    A finished row starts over with zero attempts; a queued one keeps its count.
+    """
+    now = timezone.now()
+    rows = Notification.objects.filter(pk=pk)
+    restarted = rows.filter(status__in=[s for s in RETRYABLE if s != Status.QUEUED]).update(
+        status=Status.QUEUED, attempts=0, next_attempt_at=now, status_reason="", updated_at=now
+    )
+    hurried = rows.filter(status=Status.QUEUED).update(
+        next_attempt_at=now, status_reason="", updated_at=now
+    )
+    return bool(restarted or hurried)
+
+
+def cancel(*, pk: int, reason: str) -> bool:
+    """queued / held → cancelled, for a row no worker has claimed."""
+    return bool(
+        Notification.objects.filter(pk=pk, status__in=CANCELLABLE).update(
+            status=Status.CANCELLED, status_reason=_reason(reason), updated_at=timezone.now()
+        )
+    )
+
+
+# --- enqueue and the digest ------------------------------------------------------
+
+
+def cancel_withdrawn(*, pk: int) -> bool:
+    """A pending row whose every actor withdrew → cancelled."""
+    return bool(
+        Notification.objects.filter(PENDING, pk=pk).update(
+            status=Status.CANCELLED, status_reason=REASON_WITHDRAWN, updated_at=timezone.now()
+        )
+    )
+
+
+def fold_into_digest(*, ids: Iterable[int], digest_id: int) -> int:
+    """held → cancelled, for the rows a digest row now lists."""
+    return Notification.objects.filter(pk__in=list(ids), status=Status.HELD).update(
+        status=Status.CANCELLED,
+        status_reason=_reason(reason_in_digest(digest_id)),
+        updated_at=timezone.now(),
+    )
+
+
+def cancel_held(*, recipient_id: int | None, reason: str, category: str | None = None) -> int:
+    """held → cancelled for one recipient (optionally one category of theirs).
+
+    `recipient_id=None` means the held rows whose recipient was deleted.
+    """
+    held = Notification.objects.filter(status=Status.HELD)
+    held = (
+        held.filter(recipient__isnull=True)
+        if recipient_id is None
+        else held.filter(recipient_id=recipient_id)
+    )
+    if category is not None:
+        held = held.filter(category=category)
+    return held.update(
+        status=Status.CANCELLED, status_reason=_reason(reason), updated_at=timezone.now()
+    )

@@ -17,5 +17,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        handled = deliver_due(spread=False)
+        # spread=False: no helper tasks and no follow-up task; this process
+        # goes on itself until nothing is due.
+        handled = 0
+        while batch := deliver_due(spread=False):
+            handled += batch
         self.stdout.write(f"Handled {handled} row(s).")

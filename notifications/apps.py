@@ -1,3 +1,5 @@
+"""The app's configuration: what connects when Django starts."""
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 

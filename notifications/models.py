@@ -1,5 +1,7 @@
 """The outbox and everything recorded about delivering it."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -8,6 +10,11 @@ from django.utils.translation import gettext_lazy as _
 # The kind of rows holding a message given to Django's mail API (password
 # resets, error reports, sendtestemail) rather than a registered type.
 EMAIL_KIND = "email"
+
+
+def new_message_key() -> str:
+    """The random part of a row's Message-ID and idempotency key, fixed at creation."""
+    return secrets.token_hex(12)
 
 
 class Notification(models.Model):
@@ -58,6 +65,11 @@ class Notification(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True)
     last_error = models.TextField(blank=True)
 
+    # Random, fixed when the row is created: every attempt at this email carries
+    # the same Message-ID (and ESP idempotency key), so a repeat after a crash
+    # is the same message to the receiving mailbox.
+    message_key = models.CharField(max_length=32, default=new_message_key, editable=False)
+
     provider = models.CharField(max_length=50, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
     # Latest event reported by the provider: delivered, bounced, complained…
@@ -79,6 +91,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} → {self.to_address} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every attempt at this email; unique across rows."""
+        return f"{self.pk}.{self.message_key}"
 
 
 class DeliveryAttempt(models.Model):

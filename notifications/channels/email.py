@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import email.policy
 from email.headerregistry import HeaderRegistry
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 
 from ..conf import conf
 from ..mailapi import deserialize_message
@@ -120,11 +121,21 @@ def build_message(
             message.attach_alternative(body_html, "text/html")
     present = {name.lower() for name in message.extra_headers}
     if "message-id" not in present:
-        message.extra_headers["Message-ID"] = make_msgid(domain=sender_domain() or None)
+        message.extra_headers["Message-ID"] = stable_message_id(notification)
     message.extra_headers["X-Notification-ID"] = str(notification.pk)
     message.tags = [notification.kind]  # Anymail: ignored by other backends
     message.metadata = {"notification_id": str(notification.pk)}
     return message
+
+
+def stable_message_id(notification: Notification) -> str:
+    """The row's own Message-ID: the same on every attempt (RFC 5322 msg-id).
+
+    A worker that dies after the server accepted a message but before the
+    row was marked sent sends it again; with the same Message-ID, mailboxes
+    and mail clients see one message, not two.
+    """
+    return f"<{notification.idempotency_key}@{sender_domain() or DNS_NAME}>"
 
 
 def sender_domain() -> str:

@@ -80,6 +80,8 @@ class Notification(models.Model):
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # A message to several addresses: what became of each ("sent", or why not).
+    address_outcomes = models.JSONField(default=dict, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -88,6 +90,16 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx")]
+        constraints = [
+            # Coalescing: a burst of events to one recipient merges into the
+            # one pending row of its group. The database refuses a second one,
+            # so two transactions that each found none cannot both create one.
+            models.UniqueConstraint(
+                fields=["group_key"],
+                condition=models.Q(status="queued", attempts=0) & ~models.Q(group_key=""),
+                name="one_pending_row_per_group",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} → {self.to_address} ({self.status})"
@@ -105,6 +117,7 @@ class DeliveryAttempt(models.Model):
         SENT = "sent", _("sent")
         RETRY = "retry", _("transient failure, will retry")
         FAILED = "failed", _("permanent failure")
+        LOST = "lost", _("worker lost mid-send, taken back")
 
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="attempt_log"
@@ -211,6 +224,9 @@ class WakeUp(models.Model):
     """
 
     pending = models.BooleanField(default=False)
+    # When a worker last woke the others because rows came due (a backoff or a
+    # coalescing window ended): one wake-up per due moment, cluster-wide.
+    due_woken_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -46,6 +46,10 @@ DEFAULTS: dict[str, Any] = {
     # Events of a coalescing type to one recipient within this many seconds
     # share one email.
     "COALESCE_WINDOW": 600,
+    # Each worker process watches for rows coming due (a backoff or coalescing
+    # window ending) and wakes the workers then; it looks again at least this
+    # often (seconds) for rows other processes scheduled. 0 turns it off.
+    "WATCH_INTERVAL": 2,
     # Seconds between two runs of the periodic sweep (django-q2 schedules at
     # minute granularity, so values below 60 run every minute).
     "SWEEP_INTERVAL": 60,

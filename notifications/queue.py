@@ -89,6 +89,21 @@ def wake_ups_are_writes() -> bool:
     return bool(Conf.ORM) and not Conf.BROKER_CLASS
 
 
+def connect_worker_start() -> None:
+    """Start the due-time watcher in every django-q2 worker process as it spawns."""
+    if job_backend() != DJANGO_Q:
+        return
+    from django_q.signals import post_spawn
+
+    post_spawn.connect(_worker_spawned, dispatch_uid="notifications.worker_spawned")
+
+
+def _worker_spawned(sender: Any, proc_name: str = "", **kwargs: Any) -> None:
+    from .dispatch.watch import start_watcher
+
+    start_watcher()
+
+
 # --- reading Q_CLUSTER ---------------------------------------------------------------
 
 

@@ -31,7 +31,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_microblog_{RUN_ID}"}
 
-Q_CLUSTER = {**Q_CLUSTER, "name": f"microblog-test-{RUN_ID}", "workers": 1, "poll": 0.1}
+Q_CLUSTER = {
+    **Q_CLUSTER,
+    "name": f"microblog-test-{RUN_ID}",
+    "workers": int(os.environ.get("Q_WORKERS", "1")),
+    "poll": 0.1,
+}
 # Serve static files from the app directories without collectstatic.
 WHITENOISE_AUTOREFRESH = True
 STORAGES = {

@@ -43,6 +43,8 @@ class PreparedMessage:
     message: EmailMessage
     to_address: str
     rendered: RenderedEmail | None = None
+    # A message to several addresses: the ones left out, and why.
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .actions import notification_cancel, notification_resend, notification_retry_now
@@ -91,7 +92,19 @@ class NotificationAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Content"), {"fields": ("language", "subject", "headers", "body_text", "html_preview")}),
+        (
+            _("Content"),
+            {
+                "fields": (
+                    "language",
+                    "subject",
+                    "per_address",
+                    "headers",
+                    "body_text",
+                    "html_preview",
+                )
+            },
+        ),
         (_("Source"), {"fields": ("params", "group_key", "dedupe_key"), "classes": ("collapse",)}),
     )
 
@@ -102,7 +115,9 @@ class NotificationAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
         qs = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
-            qs = qs.defer("body_text", "body_html", "message", "headers", "params")
+            qs = qs.defer(
+                "body_text", "body_html", "message", "headers", "params", "address_outcomes"
+            )
         return qs
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -126,6 +141,17 @@ class NotificationAdmin(admin.ModelAdmin):
                 for name, opts in fieldsets
             ]
         return fieldsets
+
+    @admin.display(description=_("Per address"))
+    def per_address(self, obj: Notification) -> str:
+        """What became of each address of a message to several people."""
+        if not obj.address_outcomes:
+            return "-"
+        return format_html_join(
+            "\n",
+            "<div><code>{}</code>: {}</div>",
+            sorted(obj.address_outcomes.items()),
+        )
 
     @admin.display(description=_("HTML version"))
     def html_preview(self, obj: Notification) -> str:

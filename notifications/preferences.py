@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from . import transitions
 from .conf import conf
 from .exceptions import NotificationsError
-from .models import Notification, Preference
-from .suppression import BLOCKS_TRANSACTIONAL, suppression_for
+from .models import Notification, Preference, Suppression
+from .suppression import BLOCKS_TRANSACTIONAL, normalize_address, suppression_for
 from .transitions import Stop
 from .types import Category, registry
 
@@ -138,6 +139,21 @@ def send_time_stop(*, notification: Notification, address: str) -> Stop | None:
     if notification.transactional and entry.reason not in BLOCKS_TRANSACTIONAL:
         return None
     return Stop(Notification.Status.SUPPRESSED, transitions.reason_suppressed(entry.reason))
+
+
+def suppressed_addresses(*, addresses: list[str], transactional: bool) -> dict[str, str]:
+    """Of `addresses`, those mail must not go to, each with its suppression reason.
+
+    For a message to several people (given to Django's mail API): the others
+    still get it.
+    """
+    wanted = {normalize_address(a): a for a in addresses if normalize_address(a)}
+    entries = Suppression.objects.annotate(lower=Lower("address")).filter(lower__in=list(wanted))
+    return {
+        wanted[entry.lower]: entry.reason
+        for entry in entries
+        if not transactional or entry.reason in BLOCKS_TRANSACTIONAL
+    }
 
 
 def preference_stop(*, notification: Notification) -> Stop | None:

@@ -125,3 +125,38 @@ def test_a_killed_cluster_s_rows_are_delivered_within_10_seconds_of_its_restart(
     lost = DeliveryAttempt.objects.filter(outcome=DeliveryAttempt.Outcome.LOST)
     assert set(lost.values_list("notification_id", flat=True)) == stuck
     assert all("worker process is gone" in error for error in lost.values_list("error", flat=True))
+
+
+@pytest.mark.timeout(60)
+def test_an_email_sent_again_after_its_worker_died_carries_the_same_message_id(
+    qcluster, smtp_sink
+):
+    """The server has the message, but the worker dies before it hears "250":
+    the row is still `sending`, is taken back and sent again. The receiving
+    mailbox gets the same Message-ID twice, so it is one message to it."""
+    first = qcluster()
+    killed: list[bool] = []
+
+    def kill_the_worker_before_it_hears_250(envelope):  # type: ignore[no-untyped-def]
+        if not killed:
+            killed.append(True)
+            first.kill()
+        return None  # the message is stored; the 250 goes to a dead socket
+
+    smtp_sink.handler.responder = kill_the_worker_before_it_hears_250
+    [expected] = follow_burst(1)
+    wait_until(lambda: bool(killed), timeout=20)
+    assert Notification.objects.get(pk=expected).status == Status.SENDING
+
+    qcluster()
+    wait_until(lambda: len(smtp_sink.messages) == 2, timeout=20)
+
+    copies = smtp_sink.messages
+    assert {m.header("X-Notification-ID") for m in copies} == {expected}
+    [message_id] = {m.header("Message-ID") for m in copies}
+    assert message_id.startswith(f"<{expected}.") and message_id.endswith("@microblog.localhost>")
+    wait_until(lambda: Notification.objects.get(pk=expected).status == Status.SENT, timeout=10)
+    outcomes = list(
+        DeliveryAttempt.objects.filter(notification_id=expected).values_list("outcome", flat=True)
+    )
+    assert outcomes == [DeliveryAttempt.Outcome.LOST, DeliveryAttempt.Outcome.SENT]

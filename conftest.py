@@ -12,8 +12,8 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
+from notifications.tests.support.smtp import SmtpSink
 from tests.support.processes import ManagedProcess
-from tests.support.smtp import SmtpSink
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import Follow
 from notifications.models import Notification
-from tests.support.fake_esp import FakeEsp
+from notifications.tests.support.fake_esp import FakeEsp
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
@@ -53,7 +53,7 @@ def test_an_esp_500_is_retried(fake_esp, alice, bob, deliver, make_due):
     assert row.status == Status.QUEUED
     assert "500" in row.last_error
 
-    from tests.support.fake_esp import postmark_ok
+    from notifications.tests.support.fake_esp import postmark_ok
 
     fake_esp.responder = postmark_ok
     make_due()

@@ -53,7 +53,8 @@ def _status_process():  # type: ignore[no-untyped-def]
     import subprocess
     import sys
 
-    from tests.support.processes import BASE_DIR, test_database_url
+    from notifications.tests.support.database import test_database_url
+    from tests.support.processes import BASE_DIR
 
     return subprocess.run(
         [sys.executable, "manage.py", "notifications_status"],

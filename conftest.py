@@ -1,4 +1,8 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the project's suite.
+
+The notifications framework's own suite (notifications/tests) runs apart, with
+its own settings and conftest; this one serves accounts, microblog and tests/.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,10 @@ from notifications.models import Notification
 from notifications.tasks import deliver_due
 from notifications.tests.support.smtp import SmtpSink
 from tests.support.processes import ManagedProcess
+
+# Never collected with the project's settings, even by `pytest .`: the framework's
+# suite has settings of its own (notifications/pytest.ini).
+collect_ignore = ["notifications"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from notifications.tests.support.database import test_database_url
+from notifications.tests.support.database import current_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -28,7 +28,7 @@ class ManagedProcess:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "microblog.settings.test",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": current_database_url(),
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 
 
-def test_database_url() -> str:
+def current_database_url() -> str:
     """A DATABASE_URL naming the test database of the current connection."""
     settings = connection.settings_dict
     if connection.vendor == "sqlite":

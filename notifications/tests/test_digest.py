@@ -12,9 +12,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django_q.models import Schedule
 
-from accounts.models import Follow
-from accounts.tests.factories import UserFactory
-from microblog.models import Post
 from notifications.digest import digest_dedupe_key, digests_send
 from notifications.models import Notification, Preference
 from notifications.preferences import preference_mode, preference_set, preferences_for
@@ -25,23 +22,25 @@ from notifications.queue import (
 )
 from notifications.queue import schedules_ensure as sweep_schedule_ensure
 from notifications.tasks import send_daily_digests
+from notifications.tests.factories import UserFactory
+from notifications.tests.testapp.models import Note, Wave
 
 Status = Notification.Status
 Mode = Preference.Mode
 pytestmark = pytest.mark.django_db
 
 
-def follow(follower, followed) -> Follow:  # type: ignore[no-untyped-def]
-    return Follow.objects.create(follower=follower, followed=followed)
+def wave(actor, target) -> Wave:  # type: ignore[no-untyped-def]
+    return Wave.objects.create(actor=actor, target=target)
 
 
 # --- held instead of sent ------------------------------------------------------
 
 
 def test_a_digest_mode_user_gets_no_immediate_email(outbox_mailers, smtp_sink, alice, bob, deliver):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
 
-    follow(bob, alice)
+    wave(bob, alice)
     deliver()
 
     assert smtp_sink.messages == []
@@ -51,24 +50,24 @@ def test_a_digest_mode_user_gets_no_immediate_email(outbox_mailers, smtp_sink, a
 
 
 def test_digest_mode_holds_only_that_category(outbox_mailers, smtp_sink, alice, bob, deliver):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
 
-    follow(bob, alice)
-    Post.objects.create(author=bob, body="Coffee, @alice?")
+    wave(bob, alice)
+    Note.objects.create(author=bob, recipient=alice, body="Coffee?")
     deliver()
 
     [received] = smtp_sink.messages
-    assert received.header("Subject") == "bob mentioned you"
-    assert Notification.objects.get(kind="new_follower").status == Status.HELD
+    assert received.header("Subject") == "bob left you a note"
+    assert Notification.objects.get(kind="waved").status == Status.HELD
 
 
 def test_a_queued_row_is_held_when_the_recipient_switched_to_digest_before_sending(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    follow(bob, alice)
+    wave(bob, alice)
     assert Notification.objects.get().status == Status.QUEUED
 
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
     deliver()
 
     assert smtp_sink.messages == []
@@ -80,15 +79,15 @@ def test_a_queued_row_is_held_when_the_recipient_switched_to_digest_before_sendi
 def test_a_category_turned_off_after_queueing_is_cancelled_not_sent(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    follow(bob, alice)
-    preference_set(user=alice, category="social", mode=Mode.OFF)
+    wave(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.OFF)
 
     deliver()
 
     assert smtp_sink.messages == []
     row = Notification.objects.get()
     assert row.status == Status.CANCELLED
-    assert row.status_reason == "recipient turned off social notifications"
+    assert row.status_reason == "recipient turned off waves notifications"
 
 
 # --- the daily digest -----------------------------------------------------------
@@ -98,11 +97,11 @@ def test_the_daily_digest_sends_one_email_listing_everything_held(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
     carol = UserFactory(username="carol")
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    preference_set(user=alice, category="mentions", mode=Mode.DIGEST)
-    follow(bob, alice)
-    follow(carol, alice)
-    Post.objects.create(author=carol, body="Lunch at noon, @alice?")
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    preference_set(user=alice, category="notes", mode=Mode.DIGEST)
+    wave(bob, alice)
+    wave(carol, alice)
+    Note.objects.create(author=carol, recipient=alice, body="Lunch at noon?")
     held = list(Notification.objects.filter(status=Status.HELD).order_by("id"))
     assert len(held) == 3
 
@@ -114,10 +113,10 @@ def test_the_daily_digest_sends_one_email_listing_everything_held(
     assert received.header("Subject") == "Your daily digest: 3 new notifications"
     text = received.part("text/plain")
     html = received.part("text/html")
-    for line in ("bob is now following you!", "carol is now following you!", "carol mentioned you"):
+    for line in ("bob waved at you", "carol waved at you", "carol left you a note"):
         assert f"- {line}" in text
         assert line in html
-    assert "New followers" in text and "Mentions" in text
+    assert "Waves" in text and "Notes" in text
     digest = Notification.objects.get(kind="digest")
     assert digest.status == Status.SENT
     assert digest.dedupe_key == digest_dedupe_key(user_id=alice.pk, day=datetime.now(UTC).date())
@@ -130,12 +129,12 @@ def test_the_daily_digest_sends_one_email_listing_everything_held(
 def test_running_the_daily_digest_twice_still_sends_one_email(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)
 
     assert send_daily_digests() == 1
     deliver()
-    follow(UserFactory(username="carol"), alice)  # held after today's digest
+    wave(UserFactory(username="carol"), alice)  # held after today's digest
     assert send_daily_digests() == 0
     deliver()
 
@@ -147,11 +146,11 @@ def test_running_the_daily_digest_twice_still_sends_one_email(
 def test_what_is_held_after_todays_digest_goes_out_the_next_day(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
     with time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC)):
-        follow(bob, alice)
+        wave(bob, alice)
         assert send_daily_digests() == 1
-        follow(UserFactory(username="carol"), alice)
+        wave(UserFactory(username="carol"), alice)
     with time_machine.travel(datetime(2026, 3, 3, 8, 0, tzinfo=UTC)):
         assert send_daily_digests() == 1
         deliver()
@@ -166,12 +165,12 @@ def test_what_is_held_after_todays_digest_goes_out_the_next_day(
         "Your daily digest: 1 new notification",
         "Your daily digest: 1 new notification",
     ]
-    assert "carol is now following you!" in smtp_sink.messages[-1].part("text/plain")
+    assert "carol waved at you" in smtp_sink.messages[-1].part("text/plain")
 
 
 def test_nothing_held_means_no_digest(outbox_mailers, smtp_sink, alice, bob, deliver):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, UserFactory(username="dora"))  # dora gets emails immediately
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, UserFactory(username="dora"))  # dora gets emails immediately
 
     deliver()
     assert send_daily_digests() == 0
@@ -184,8 +183,8 @@ def test_nothing_held_means_no_digest(outbox_mailers, smtp_sink, alice, bob, del
 def test_each_person_gets_their_own_digest(outbox_mailers, smtp_sink, alice, bob, deliver):
     dora = UserFactory(username="dora")
     for user in (alice, dora):
-        preference_set(user=user, category="social", mode=Mode.DIGEST)
-        follow(bob, user)
+        preference_set(user=user, category="waves", mode=Mode.DIGEST)
+        wave(bob, user)
 
     assert digests_send() == 2
     deliver()
@@ -198,26 +197,26 @@ def test_each_person_gets_their_own_digest(outbox_mailers, smtp_sink, alice, bob
 
 def test_an_undone_event_is_left_out_of_the_digest(outbox_mailers, smtp_sink, alice, bob, deliver):
     carol = UserFactory(username="carol")
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, alice)
-    follow(carol, alice)
-    Follow.objects.filter(follower=bob, followed=alice).delete()
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)
+    wave(carol, alice)
+    Wave.objects.filter(actor=bob, target=alice).delete()
 
     send_daily_digests()
     deliver()
 
     [received] = smtp_sink.messages
     text = received.part("text/plain")
-    assert "carol is now following you!" in text
+    assert "carol waved at you" in text
     assert "bob" not in text
 
 
 def test_held_rows_of_a_category_turned_off_since_are_cancelled_not_digested(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, alice)
-    preference_set(user=alice, category="social", mode=Mode.OFF)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.OFF)
 
     assert send_daily_digests() == 0
     deliver()
@@ -225,15 +224,15 @@ def test_held_rows_of_a_category_turned_off_since_are_cancelled_not_digested(
     assert smtp_sink.messages == []
     row = Notification.objects.get()
     assert row.status == Status.CANCELLED
-    assert row.status_reason == "recipient turned off social notifications"
+    assert row.status_reason == "recipient turned off waves notifications"
 
 
 def test_the_digest_can_be_unsubscribed_in_one_click(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    preference_set(user=alice, category="mentions", mode=Mode.DIGEST)
-    follow(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    preference_set(user=alice, category="notes", mode=Mode.DIGEST)
+    wave(bob, alice)
     send_daily_digests()
     deliver()
 
@@ -245,7 +244,7 @@ def test_the_digest_can_be_unsubscribed_in_one_click(
     )
 
     assert response.status_code == 200
-    assert preferences_for(user=alice) == {"social": Mode.OFF, "mentions": Mode.OFF}
+    assert preferences_for(user=alice) == {"waves": Mode.OFF, "notes": Mode.OFF}
     assert preference_mode(user_id=alice.pk, category="digest") == Mode.OFF
 
 
@@ -256,8 +255,8 @@ def test_the_preferences_page_does_not_offer_the_digest_as_a_category(alice, cli
 
 
 def test_held_rows_of_a_deleted_recipient_are_cancelled(alice, bob):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)
     row = Notification.objects.get()
     alice.delete()
 

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
+from notifications.tests.support.smtp import free_port
 from tests.support.processes import ManagedProcess
-from tests.support.smtp import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -53,6 +53,7 @@ urlpatterns = [
     ),
     path("accounts/profile/", views.profile_edit, name="profile_edit"),
     path("accounts/language/", views.language_set, name="language_set"),
+    path("avatars/<str:username>.png", views.avatar, name="avatar"),
     path("u/<str:username>/follow/", views.follow, name="follow"),
     path("u/<str:username>/unfollow/", views.unfollow, name="unfollow"),
 ]

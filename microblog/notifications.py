@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.notifications import profile_url
+from accounts.notifications import avatar_card, profile_url
 from notifications.models import Notification
 from notifications.services import notification_enqueue
 from notifications.types import Category, NotificationObsolete, NotificationType, register
@@ -56,7 +56,7 @@ def mention_context(*, post: Post) -> dict[str, Any]:
         "author": {
             "username": author.username,
             "name": author.get_full_name() or author.username,
-            "avatar_url": author.avatar_url(96),
+            **avatar_card(author),
             "profile_url": profile_url(author.username),
         },
     }

@@ -1,5 +1,6 @@
-"""The site's pages about people and posts: the timelines (home, explore) and
-each person's profile with their posts, followers and following."""
+"""The site's pages about people and posts: the timelines (home, explore, with
+people to follow and a search for people) and each person's profile with their
+posts, followers and following."""
 
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts import selectors as people
 
-from .forms import PostForm
+from .forms import PeopleSearchForm, PostForm
 from .models import Post
 from .pagination import paginate
 from .selectors import mentionable_users, posts_by_author, timeline_explore, timeline_home
@@ -45,7 +46,26 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def explore(request: HttpRequest) -> HttpResponse:
-    return render(request, "microblog/explore.html", _posts_page(request, timeline_explore()))
+    """Everyone's posts and people to follow; with ?q=, the people matching q."""
+    form = PeopleSearchForm(request.GET)
+    if not form.is_valid():
+        # A NUL character or an overlong query: say what is wrong, never a 500.
+        return render(request, "microblog/people_search.html", {"form": form}, status=400)
+    query = form.cleaned_data["q"]
+    if query:
+        page = paginate(request, people.people_search(query=query, viewer=request.user))
+        return render(
+            request, "microblog/people_search.html", {"form": form, "query": query, "page": page}
+        )
+    return render(
+        request,
+        "microblog/explore.html",
+        {
+            "form": form,
+            "suggestions": people.people_to_follow(viewer=request.user),
+            **_posts_page(request, timeline_explore()),
+        },
+    )
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:

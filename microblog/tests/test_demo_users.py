@@ -6,6 +6,7 @@ from django.core.management import call_command
 from accounts.models import Follow, User
 from accounts.tests.factories import UserFactory
 from microblog.models import Post
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,10 @@ def test_demo_users_creates_no_staff_account_without_debug(settings):
     settings.DEBUG = False
     run()
     assert not User.objects.filter(username="staff").exists()
+
+
+def test_demo_follows_email_nobody_so_a_newcomers_first_follow_is_not_held(settings):
+    settings.DEBUG = True
+    run()
+    assert Follow.objects.count() == 4
+    assert not Notification.objects.exists()

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import User
-from accounts.services import follow_create, user_create
+from accounts.models import Follow, User
+from accounts.services import user_create
 from microblog.services import post_create
 
 DEMO_PASSWORD = "microblog-demo"  # noqa: S105 - a documented demo credential, DEBUG only
@@ -59,8 +59,17 @@ class Command(BaseCommand):
                 if not users[name].posts.exists():
                     for body in posts:
                         post_create(author=users[name], body=body)
-            for follower, followed in DEMO_FOLLOWS:
-                follow_create(follower=users[follower], followed=users[followed])
+            # Seed data, not events: bulk_create sends no post_save, so these
+            # follows email nobody. Otherwise alice's first new-follower email
+            # would open a coalescing window, and the follow a newcomer makes
+            # in their first minutes would wait in the outbox until it closes.
+            Follow.objects.bulk_create(
+                [
+                    Follow(follower=users[follower], followed=users[followed])
+                    for follower, followed in DEMO_FOLLOWS
+                ],
+                ignore_conflicts=True,
+            )
             staff = self._staff()
 
         site = settings.SITE_URL

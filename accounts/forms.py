@@ -1,12 +1,20 @@
-"""Forms for signing up, editing a profile and the admin's user pages."""
+"""Forms for signing up, editing a profile, resetting a password and the
+admin's user pages."""
+
+import logging
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .emails import EmailTemplates, render_email
 from .models import User
+
+logger = logging.getLogger(__name__)
 
 USERNAME_TAKEN = _("That username is taken.")
 EMAIL_TAKEN = _("An account with that email address already exists.")
@@ -67,3 +75,44 @@ class AdminUserCreationForm(_UniqueIdentityMixin, auth_forms.AdminUserCreationFo
 class AdminUserChangeForm(_UniqueIdentityMixin, auth_forms.UserChangeForm):
     class Meta(auth_forms.UserChangeForm.Meta):
         model = User
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's password reset, with the email written like every other email
+    of the site: in the recipient's language, as text and HTML.
+
+    The link is built from settings.SITE_URL, never from the request: the Host
+    header is the client's to choose, and a reset link pointing at another
+    host would hand the token to whoever runs it.
+    """
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        user = context["user"]
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={"uidb64": context["uid"], "token": context["token"]},
+        )
+        message = render_email(
+            templates=EmailTemplates(
+                subject=subject_template_name,
+                text=email_template_name,
+                html=html_email_template_name,
+            ),
+            context={**context, "reset_url": f"{settings.SITE_URL}{path}"},
+            language=user.language,
+            from_email=from_email,
+            to=to_email,
+        )
+        try:
+            message.send()
+        except Exception:
+            # As Django does: the page must not tell whether the address exists.
+            logger.exception("Failed to send password reset email to %s", user.pk)

@@ -1,8 +1,5 @@
 """Users and who follows whom."""
 
-import hashlib
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MinLengthValidator, RegexValidator
@@ -10,6 +7,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from . import avatars
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.-]+\Z",
@@ -45,6 +44,8 @@ class User(AbstractUser):
     objects = CaseInsensitiveUserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(
                 Lower("username"),
@@ -70,11 +71,22 @@ class User(AbstractUser):
         return self.avatar_url(256)
 
     def avatar_url(self, size: int = 80) -> str:
-        """Gravatar URL computed from the email hash; no network call."""
-        digest = hashlib.md5(self.email.strip().lower().encode(), usedforsecurity=False)
-        return f"https://www.gravatar.com/avatar/{digest.hexdigest()}?" + urlencode(
-            {"d": "identicon", "s": size}
-        )
+        """The URL of the user's avatar, at least `size` pixels square.
+
+        The site's own drawing of the user's initials (a site-relative URL), or
+        Gravatar's absolute URL when settings.AVATARS_GRAVATAR is on.
+        """
+        if avatars.gravatar_enabled():
+            return avatars.gravatar_url(email=self.email, size=size)
+        return avatars.avatar_path(username=self.username, size=size)
+
+    @property
+    def avatar_initials(self) -> str:
+        return avatars.avatar_initials(self.username)
+
+    @property
+    def avatar_colour(self) -> str:
+        return avatars.avatar_colour(self.username)
 
 
 class Follow(models.Model):
@@ -87,6 +99,8 @@ class Follow(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("follow")
+        verbose_name_plural = _("follows")
         constraints = [
             models.UniqueConstraint(fields=["follower", "followed"], name="follow_once"),
             models.CheckConstraint(

@@ -14,6 +14,7 @@ from notifications.enqueue import notification_enqueue, notification_withdraw_ac
 from notifications.models import Notification
 from notifications.types import Category, NotificationObsolete, NotificationType, register
 
+from . import avatars
 from .models import Follow, User
 
 SOCIAL = Category("social", _("New followers"))
@@ -45,11 +46,27 @@ def followers_headline(names: list[str]) -> str:
     ) % {"first": names[0], "second": names[1], "count": others}
 
 
+def avatar_card(user: Any, size: int = 96) -> dict[str, Any]:
+    """What an email shows of a person's avatar: the image's absolute URL (the
+    site's own drawing unless Gravatar is on), and the initials and colour that
+    stand in when a mail client does not load images.
+
+    A made-up person (the admin's previews) has no account, so the site serves
+    no picture of them: the URL is empty and the initials alone are shown.
+    """
+    has_picture = user.pk is not None or avatars.gravatar_enabled()
+    return {
+        "avatar_url": conf.absolute_url(user.avatar_url(size)) if has_picture else "",
+        "initials": user.avatar_initials,
+        "avatar_colour": user.avatar_colour,
+    }
+
+
 def _follower_card(user: Any) -> dict[str, Any]:
     return {
         "username": user.username,
         "name": user.get_full_name() or user.username,
-        "avatar_url": user.avatar_url(96),
+        **avatar_card(user),
         "profile_url": profile_url(user.username),
         # Following back is a POST on the profile page; the link lands there.
         "follow_back_url": profile_url(user.username),

@@ -16,9 +16,25 @@ from .models import Follow, User
 LAST_SEEN_INTERVAL = timedelta(minutes=5)
 
 
-def user_create(*, username: str, email: str, password: str | None, language: str = "en") -> User:
-    """Validate and create an active user; `password=None` leaves it unusable."""
-    user = User(username=username, email=User.objects.normalize_email(email), language=language)
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    language: str = "en",
+    superuser: bool = False,
+) -> User:
+    """Validate and create an active user; `password=None` leaves it unusable.
+
+    `superuser=True` makes a staff member with every permission (the admin).
+    """
+    user = User(
+        username=username,
+        email=User.objects.normalize_email(email),
+        language=language,
+        is_staff=superuser,
+        is_superuser=superuser,
+    )
     if password is None:
         user.set_unusable_password()
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db.models.functions import Lower
@@ -10,26 +9,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.notifications import profile_url
+from accounts.notifications import avatar_card, profile_url
 from notifications.enqueue import notification_enqueue
 from notifications.models import Notification
 from notifications.types import Category, NotificationObsolete, NotificationType, register
 
+from .mentions import mentioned_usernames
 from .models import Post
 
 MENTIONS = Category("mentions", _("Mentions"))
-
-# "@alice" not preceded by a word character (so "bob@alice.com" is no mention);
-# usernames are 3-30 of letters, digits, _ . - (a trailing dot ends a sentence).
-MENTION_RE = re.compile(r"(?<![\w@.-])@([A-Za-z0-9_.-]{3,30})")
-
-
-def mentioned_usernames(body: str) -> list[str]:
-    """Lower-cased usernames mentioned in `body`, in order, without repeats."""
-    seen: dict[str, None] = {}
-    for match in MENTION_RE.finditer(body):
-        seen.setdefault(match.group(1).rstrip(".-").lower(), None)
-    return [name for name in seen if len(name) >= 3]
 
 
 def post_url(post: Post) -> str:
@@ -56,7 +44,7 @@ def mention_context(*, post: Post) -> dict[str, Any]:
         "author": {
             "username": author.username,
             "name": author.get_full_name() or author.username,
-            "avatar_url": author.avatar_url(96),
+            **avatar_card(author),
             "profile_url": profile_url(author.username),
         },
     }

@@ -147,18 +147,26 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at fixed root URLs (/favicon.ico), served by WhiteNoise.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Avatars ------------------------------------------------------------------
+# Off: the site draws every avatar itself (initials on a colour). On: pictures
+# come from Gravatar, which then learns a hash of each shown user's email.
+AVATARS_GRAVATAR = env.bool("AVATARS_GRAVATAR", default=False)
+
 # --- Content Security Policy ------------------------------------------------
-# Everything the site needs comes from its own origin.
+# Everything the site needs comes from its own origin (and Gravatar's pictures
+# only when AVATARS_GRAVATAR asks for them).
 from django.utils.csp import CSP  # noqa: E402
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "https://www.gravatar.com", "data:"],
+    "img-src": [CSP.SELF, "data:", *(["https://www.gravatar.com"] if AVATARS_GRAVATAR else [])],
     "style-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "frame-src": [CSP.SELF],

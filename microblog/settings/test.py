@@ -16,7 +16,8 @@ RUN_ID = os.environ.setdefault("TEST_RUN_ID", str(os.getpid()))
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnop"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-SITE_URL = "http://testserver"
+# Worker processes a browser test starts render links to its live server.
+SITE_URL = os.environ.get("TEST_SITE_URL", "http://testserver")
 NOTIFICATIONS = {**NOTIFICATIONS, "SITE_URL": SITE_URL}
 ANYMAIL = {
     **ANYMAIL,

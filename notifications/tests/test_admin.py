@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from notifications.admin import PreferenceAdmin
+from notifications.admin.records import PreferenceAdmin
 from notifications.models import Notification, Preference, Suppression
 from notifications.preferences import preference_set
 from notifications.tests.factories import UserFactory

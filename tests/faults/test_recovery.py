@@ -128,9 +128,7 @@ def test_a_killed_cluster_s_rows_are_delivered_within_10_seconds_of_its_restart(
 
 
 @pytest.mark.timeout(60)
-def test_an_email_sent_again_after_its_worker_died_carries_the_same_message_id(
-    qcluster, smtp_sink
-):
+def test_an_email_sent_again_after_its_worker_died_carries_the_same_message_id(qcluster, smtp_sink):
     """The server has the message, but the worker dies before it hears "250":
     the row is still `sending`, is taken back and sent again. The receiving
     mailbox gets the same Message-ID twice, so it is one message to it."""

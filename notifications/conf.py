@@ -57,8 +57,18 @@ DEFAULTS: dict[str, Any] = {
     # row waiting longer than this, is unhealthy.
     "HEARTBEAT_MAX_AGE": 300,
     "MAX_DUE_AGE": 900,
-    # Hour of the day (0-23, UTC) the daily digest goes out.
+    # Hour of the day (0-23) the daily digest goes out, in each recipient's
+    # own time zone; the digest job looks for whose hour it is this often.
+    # None: every run of the job writes the digests (one per person and day).
     "DIGEST_HOUR": 8,
+    "DIGEST_CHECK_MINUTES": 15,
+    # "Email only if I haven't seen it in the app": the email waits this many
+    # seconds, and is cancelled if the person reads the in-app item first.
+    "UNSEEN_DELAY": 600,
+    # The in-app feed: items per page, and how often (seconds) an open page
+    # refreshes the unread count.
+    "FEED_PAGE_SIZE": 20,
+    "FEED_POLL_SECONDS": 30,
     # Non-transactional emails one recipient gets per hour at most; further
     # notifications wait for the daily digest. 0 turns the ceiling off.
     "HOURLY_LIMIT": 20,

@@ -16,7 +16,6 @@ project on ``django.tasks`` never loads it.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -137,9 +136,11 @@ def broker_ping() -> bool:
 # --- the periodic jobs -----------------------------------------------------------------
 
 
-def digest_hour() -> int:
-    """NOTIFICATIONS["DIGEST_HOUR"], checked: an hour of the day, UTC."""
+def digest_hour() -> int | None:
+    """NOTIFICATIONS["DIGEST_HOUR"], checked: an hour of the day, or None (any run)."""
     hour = conf.DIGEST_HOUR
+    if hour is None:
+        return None
     if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
         raise ImproperlyConfigured(
             f'NOTIFICATIONS["DIGEST_HOUR"] must be an hour from 0 to 23, not {hour!r}'
@@ -147,69 +148,34 @@ def digest_hour() -> int:
     return hour
 
 
-def next_digest_run(*, hour: int, now: datetime | None = None) -> datetime:
-    """The next `hour`:00 UTC strictly after `now`."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    run = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-    return run if run > now else run + timedelta(days=1)
-
-
 def schedules_ensure() -> None:
     """Create or update the sweep's and the daily digest's django-q2 Schedules.
 
-    Idempotent; runs after every migrate, so a new deployment gets them and a
-    changed SWEEP_INTERVAL or DIGEST_HOUR takes effect. Nothing to do when
-    django.tasks runs the jobs (cron does).
+    The digest job runs every DIGEST_CHECK_MINUTES and writes the digests of
+    the people whose own DIGEST_HOUR has come (each in their time zone).
+    Idempotent; runs after every migrate, so a new deployment gets them and
+    changed settings take effect. Nothing to do when django.tasks runs the
+    jobs (cron does).
     """
     if job_backend() != DJANGO_Q:
         return
     from django_q.models import Schedule
 
-    minutes = max(1, round(conf.SWEEP_INTERVAL / 60))
-    Schedule.objects.update_or_create(
-        name=SWEEP_SCHEDULE_NAME,
-        defaults={
-            "func": SWEEP_FUNC,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": minutes,
-            "repeats": -1,
-        },
-    )
-    _digest_schedule_ensure()
-
-
-def _digest_schedule_ensure() -> None:
-    """Create the daily digest's Schedule, or move it to DIGEST_HOUR.
-
-    A schedule already at the right hour keeps its next run, so running this
-    (every migrate) never skips or repeats a day's digest.
-    """
-    from django_q.models import Schedule
-
-    hour = digest_hour()
-    schedule = Schedule.objects.filter(name=DIGEST_SCHEDULE_NAME).first()
-    if schedule is None:
-        Schedule.objects.create(
-            name=DIGEST_SCHEDULE_NAME,
-            func=DIGEST_FUNC,
-            schedule_type=Schedule.DAILY,
-            repeats=-1,
-            next_run=next_digest_run(hour=hour),
+    digest_hour()  # a wrong hour fails the deployment, not a worker at night
+    every = {
+        SWEEP_SCHEDULE_NAME: (SWEEP_FUNC, max(1, round(conf.SWEEP_INTERVAL / 60))),
+        DIGEST_SCHEDULE_NAME: (DIGEST_FUNC, max(1, int(conf.DIGEST_CHECK_MINUTES))),
+    }
+    for name, (func, minutes) in every.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
         )
-        return
-    next_run = schedule.next_run.astimezone(UTC) if schedule.next_run else None
-    if (
-        schedule.func != DIGEST_FUNC
-        or schedule.schedule_type != Schedule.DAILY
-        or schedule.repeats != -1
-        or next_run is None
-        or (next_run.hour, next_run.minute) != (hour, 0)
-    ):
-        schedule.func = DIGEST_FUNC
-        schedule.schedule_type = Schedule.DAILY
-        schedule.repeats = -1
-        schedule.next_run = next_digest_run(hour=hour)
-        schedule.save()
 
 
 def schedules_tables_ready(using: str) -> bool:

@@ -51,10 +51,14 @@ REASON_MAX = 255
 
 @dataclass(frozen=True)
 class Stop:
-    """Why a row must not be sent now: the status it takes instead, and the reason."""
+    """Why a row must not be sent now: the status it takes instead, and the reason.
+
+    A stop to ``queued`` defers the row `until` a later time (quiet hours).
+    """
 
     status: str
     reason: str
+    until: datetime | None = None
 
 
 # --- reason texts: what staff read in the outbox --------------------------------
@@ -84,6 +88,10 @@ def reason_gave_up(attempts: int, error: str) -> str:
     return f"gave up after {attempts} attempts: {error}"
 
 
+def reason_quiet_hours(until: datetime) -> str:
+    return f"waiting for the end of the recipient's quiet hours ({until:%H:%M})"
+
+
 def reason_cancelled_by(who: object) -> str:
     return f"cancelled by {who}"
 
@@ -93,6 +101,7 @@ REASON_RECIPIENT_GONE = "the recipient no longer exists"
 REASON_NO_ADDRESS = "the recipient has no email address"
 REASON_WORKER_LOST_TOO_OFTEN = "gave up: the worker stopped while sending, too many times"
 REASON_OBSOLETE = "obsolete"
+REASON_SEEN_IN_APP = "seen in the app before the email was due"
 
 
 def _reason(text: str) -> str:
@@ -146,6 +155,23 @@ def finish(*, row: Notification, status: str, reason: str = "", **fields: Any) -
     if not won:
         logger.warning("notification %s: lease lost before the outcome was recorded", row.pk)
     return bool(won)
+
+
+def defer(*, row: Notification, until: datetime, reason: str) -> bool:
+    """sending → queued and due `until`, for a row this claim holds; the try is not counted."""
+    return bool(
+        Notification.objects.filter(
+            pk=row.pk, status=Status.SENDING, claimed_by=row.claimed_by
+        ).update(
+            status=Status.QUEUED,
+            status_reason=_reason(reason),
+            attempts=F("attempts") - 1,
+            next_attempt_at=until,
+            claimed_by="",
+            lease_expires_at=None,
+            updated_at=timezone.now(),
+        )
+    )
 
 
 def take_back(*, pk: int, token: str, now: datetime, max_attempts: int) -> str | None:

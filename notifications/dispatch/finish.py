@@ -60,7 +60,12 @@ def finish_stop(
     rendered: RenderedEmail | None = None,
     to_address: str = "",
 ) -> Outcome:
-    """The row must not be sent (obsolete, preference, suppression): it ends `stop.status`."""
+    """The row must not be sent (obsolete, preference, suppression): it ends
+    `stop.status`, or waits until `stop.until` (quiet hours)."""
+    if stop.until is not None:
+        transitions.defer(row=row, until=stop.until, reason=stop.reason)
+        watch.rearm()
+        return Outcome.DEFERRED
     content = _content(rendered, to_address)
     transitions.finish(row=row, status=stop.status, reason=stop.reason, **content)
     return _STOP_OUTCOMES[stop.status]

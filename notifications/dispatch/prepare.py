@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 
 from .. import preferences, transitions
 from ..channels.email import build_message
-from ..models import EMAIL_KIND, Notification, Preference, Suppression
+from ..models import EMAIL_KIND, Notification, Preference, QuietHours, Suppression
 from ..recipients import recipient_address, recipient_can_receive
 from ..rendering import notification_language, render_notification
 from ..suppression import normalize_address
@@ -55,17 +55,17 @@ def row_addresses(row: Notification) -> list[str]:
 def _maybe_blocked(rows: list[Notification]) -> set[int]:
     """Ids of the rows a preference or suppression might stop, in two queries per batch.
 
-    A superset: a row whose recipient has any preference other than the
-    default, or whose address has a suppression entry. Only these rows pay
+    A superset: a row whose recipient has any email preference other than
+    the default or quiet hours, or whose address has a suppression entry. Only these rows pay
     for preferences.send_time_stop's own queries; for all others it would
     find no preference row and no suppression entry.
     """
     user_ids = {row.recipient_id for row in rows if row.recipient_id}
     configured = set(
-        Preference.objects.filter(user_id__in=user_ids)
+        Preference.objects.filter(user_id__in=user_ids, channel=Preference.Channel.EMAIL)
         .exclude(mode=preferences.DEFAULT_MODE)
         .values_list("user_id", flat=True)
-    )
+    ) | set(QuietHours.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
     addresses = {row.pk: {normalize_address(a) for a in row_addresses(row)} for row in rows}
     suppressed = set(
         Suppression.objects.annotate(lower=Lower("address"))

@@ -22,6 +22,7 @@ from .. import preferences, transitions
 from ..conf import conf
 from ..exceptions import NotificationsError
 from ..models import Notification
+from ..timing import email_due
 from ..types import registry
 from .rows import build_row
 
@@ -90,7 +91,7 @@ def _merge(row: Notification, *, actor_id: int, now: datetime) -> bool:
     return True
 
 
-def _lock_group(group: str) -> None:
+def lock_group(group: str) -> None:
     """Serialise the events of one group until the transaction ends.
 
     On PostgreSQL a transaction-scoped advisory lock: an event to the same
@@ -103,17 +104,28 @@ def _lock_group(group: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [group])
 
 
-def coalesce(*, kind: str, recipient: Any, actor_id: int, params: dict[str, Any]) -> Notification:
+def coalesce(
+    *,
+    kind: str,
+    recipient: Any,
+    actor_id: int,
+    params: dict[str, Any],
+    mode: str | None = None,
+    waits_to_be_seen: bool = False,
+) -> Notification:
     """Merge `actor_id` into the recipient's pending row of `kind`, or start one.
 
     A new row is stored held when preferences.enqueue_hold_reason says so
-    (the hourly ceiling is counted in the same read, under the same lock).
+    (the hourly ceiling is counted in the same read, under the same lock);
+    `mode` is the recipient's email mode for the category, when known. A new
+    row waits for the recipient to see the event in the app, or for their
+    quiet hours to end, when timing.email_due says so.
     """
     group = group_key(kind, recipient.pk)
     kind_type = registry.get(kind)
     window = timedelta(seconds=conf.COALESCE_WINDOW)
     with transaction.atomic():
-        _lock_group(group)
+        lock_group(group)
         for _ in range(_MERGE_TRIES):
             now = timezone.now()
             recent = _recent_rows(recipient_id=recipient.pk, group=group, now=now)
@@ -139,9 +151,12 @@ def coalesce(*, kind: str, recipient: Any, actor_id: int, params: dict[str, Any]
                 recipient=recipient,
                 params={**params, "actor_ids": [actor_id]},
                 group_key=group,
-                due=max(now, previous.created_at + window) if previous else now,
+                due=max(
+                    email_due(recipient=recipient, now=now, waits_to_be_seen=waits_to_be_seen),
+                    previous.created_at + window if previous else now,
+                ),
                 hold_reason=preferences.enqueue_hold_reason(
-                    recipient=recipient, category=kind_type.category, recent_count=count
+                    recipient=recipient, category=kind_type.category, recent_count=count, mode=mode
                 ),
             )
             try:
@@ -163,7 +178,7 @@ def withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
     changed = 0
     group = group_key(kind, recipient_id)
     with transaction.atomic():
-        _lock_group(group)  # a concurrent merge must not put the actor back
+        lock_group(group)  # a concurrent merge must not put the actor back
         rows = Notification.objects.select_for_update().filter(transitions.PENDING, group_key=group)
         for row in rows:
             actors = list(row.params.get("actor_ids", []))

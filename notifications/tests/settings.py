@@ -123,6 +123,8 @@ NOTIFICATIONS = {
     # The test app keeps each user's language and time zone on a Profile.
     "RECIPIENT_LANGUAGE": "notifications.tests.testapp.recipients.profile_language",
     "RECIPIENT_TIMEZONE": "notifications.tests.testapp.recipients.profile_timezone",
+    # Digests whenever a test asks for them; the tests of the digest hour set it.
+    "DIGEST_HOUR": None,
 }
 
 # --- Jobs -----------------------------------------------------------------------------

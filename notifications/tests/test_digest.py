@@ -4,7 +4,7 @@ right before it is sent)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -15,11 +15,7 @@ from django_q.models import Schedule
 from notifications.digest import digest_dedupe_key, digests_send
 from notifications.models import Notification, Preference
 from notifications.preferences import preference_mode, preference_set, preferences_for
-from notifications.queue import (
-    DIGEST_FUNC,
-    DIGEST_SCHEDULE_NAME,
-    next_digest_run,
-)
+from notifications.queue import DIGEST_FUNC, DIGEST_SCHEDULE_NAME
 from notifications.queue import schedules_ensure as sweep_schedule_ensure
 from notifications.tasks import send_daily_digests
 from notifications.tests.factories import UserFactory
@@ -270,52 +266,74 @@ def test_held_rows_of_a_deleted_recipient_are_cancelled(alice, bob):
 # --- the schedule -------------------------------------------------------------------
 
 
-def test_migrate_creates_the_daily_digest_schedule_at_the_configured_hour(settings):
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 7}
+def test_migrate_creates_the_digest_schedule_checking_every_quarter_of_an_hour(settings):
     Schedule.objects.filter(name=DIGEST_SCHEDULE_NAME).delete()
 
     sweep_schedule_ensure()
 
     schedule = Schedule.objects.get(name=DIGEST_SCHEDULE_NAME)
     assert schedule.func == DIGEST_FUNC
-    assert schedule.schedule_type == Schedule.DAILY
-    assert schedule.repeats == -1
-    next_run = schedule.next_run.astimezone(UTC)
-    assert (next_run.hour, next_run.minute) == (7, 0)
-    assert timedelta(0) < next_run - datetime.now(UTC) <= timedelta(days=1)
+    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (
+        Schedule.MINUTES,
+        15,
+        -1,
+    )
 
 
-def test_ensuring_the_schedule_again_keeps_its_next_run(settings):
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 7}
+def test_ensuring_the_schedule_again_keeps_one_schedule_and_follows_the_setting(settings):
     sweep_schedule_ensure()
-    first = Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).next_run
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_CHECK_MINUTES": 5}
 
-    with time_machine.travel(datetime.now(UTC) + timedelta(hours=23, minutes=59)):
-        sweep_schedule_ensure()
+    sweep_schedule_ensure()
 
     assert Schedule.objects.filter(name=DIGEST_SCHEDULE_NAME).count() == 1
-    assert Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).next_run == first
+    assert Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).minutes == 5
 
 
-def test_a_changed_digest_hour_moves_the_schedule(settings):
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 7}
-    sweep_schedule_ensure()
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 18}
-
-    sweep_schedule_ensure()
-
-    assert Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).next_run.astimezone(UTC).hour == 18
-
-
-@pytest.mark.parametrize("hour", [-1, 24, "8", None])
+@pytest.mark.parametrize("hour", [-1, 24, "8", 7.5])
 def test_a_digest_hour_outside_the_day_is_a_configuration_error(settings, hour):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": hour}
     with pytest.raises(ImproperlyConfigured, match="DIGEST_HOUR"):
         sweep_schedule_ensure()
 
 
-def test_next_digest_run_is_today_before_the_hour_and_tomorrow_after_it():
-    morning = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
-    evening = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    assert next_digest_run(hour=8, now=morning) == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    assert next_digest_run(hour=8, now=evening) == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+# --- the digest hour, in each recipient's own time -----------------------------------
+
+
+def test_the_digest_goes_out_at_the_digest_hour_in_each_recipients_own_time_zone(settings, bob):
+    """Tokyo is UTC+9, New York UTC-5 in January: at 08:00 in each city, and
+    only then, that person's digest is written, once for their day."""
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 8}
+    tokyo = UserFactory(username="tokyo", timezone="Asia/Tokyo")
+    new_york = UserFactory(username="newyork", timezone="America/New_York")
+    for person in (tokyo, new_york):
+        preference_set(user=person, category="waves", mode=Mode.DIGEST)
+        wave(bob, person)
+
+    def digests_at(hour: int, minute: int = 0) -> set[str]:
+        moment = datetime(2027, 1, 14, hour, minute, tzinfo=UTC)
+        with time_machine.travel(moment, tick=False):
+            digests_send()
+        return set(
+            Notification.objects.filter(kind="digest").values_list("recipient__username", flat=True)
+        )
+
+    assert digests_at(12, 45) == set()  # 07:45 in New York, 21:45 in Tokyo
+    assert digests_at(13, 0) == {"newyork"}  # 08:00 in New York
+    assert digests_at(13, 15) == {"newyork"}  # one a day
+    assert digests_at(22, 45) == {"newyork"}  # 07:45 in Tokyo (Jan 15)
+    assert digests_at(23, 0) == {"newyork", "tokyo"}  # 08:00 in Tokyo
+    tokyo_digest = Notification.objects.get(kind="digest", recipient=tokyo)
+    assert tokyo_digest.dedupe_key.endswith(":2027-01-15")  # Tokyo's own date
+    new_york_digest = Notification.objects.get(kind="digest", recipient=new_york)
+    assert new_york_digest.dedupe_key.endswith(":2027-01-14")
+
+
+def test_what_is_held_after_the_digest_hour_waits_for_the_next_days_digest(settings, alice, bob):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 8}
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)  # alice lives in UTC (the default time zone)
+    with time_machine.travel(datetime(2027, 1, 14, 9, 5, tzinfo=UTC), tick=False):
+        assert digests_send() == 0
+    with time_machine.travel(datetime(2027, 1, 15, 8, 50, tzinfo=UTC), tick=False):
+        assert digests_send() == 1

@@ -66,10 +66,11 @@ def test_a_project_can_override_the_frameworks_base_html(templates_dir, client, 
     (templates_dir / "base.html").write_text(SITE_BASE)
     (templates_dir / "notifications").mkdir()
     (templates_dir / "notifications" / "base.html").write_text(
-        '<main class="chosen-by-the-project">{% block content %}{% endblock %}</main>'
+        '<main class="chosen-by-the-project">{% block notifications_content %}{% endblock %}</main>'
     )
 
     page = unsubscribe_page(client, alice)
 
     assert page.startswith('<main class="chosen-by-the-project">')
+    assert "Unsubscribe" in page  # the page's own content, in the project's frame
     assert "Site navigation" not in page

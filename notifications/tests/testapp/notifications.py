@@ -1,7 +1,8 @@
 """The test app's notification types, one of each shape, and the services that start them.
 
-* ``waved`` coalesces: a burst of waves to one person is one email naming
-  every waver; a wave taken back is withdrawn, or makes the email obsolete.
+* ``waved`` coalesces, and reaches the app as well as email: a burst of
+  waves to one person is one email (and one in-app item) naming every waver;
+  a wave taken back is withdrawn, or makes the email obsolete.
 * ``note`` is one email per note (deduplicated by the note's id); a deleted
   note makes the email obsolete.
 * ``security_alert`` is transactional: no preference, no unsubscribe link.
@@ -18,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from notifications.conf import conf
 from notifications.enqueue import notification_enqueue, notification_withdraw_actor
 from notifications.models import Notification
-from notifications.types import Category, NotificationObsolete, NotificationType, register
+from notifications.types import (
+    EMAIL,
+    IN_APP,
+    Category,
+    NotificationObsolete,
+    NotificationType,
+    register,
+)
 
 from .models import Note, Wave
 
@@ -65,6 +73,7 @@ def waved_context(*, wavers: list[Any]) -> dict[str, Any]:
         "wavers": cards,
         "first": cards[0],
         "headline": wavers_headline([card["username"] for card in cards]),
+        "target_url": f"/people/{cards[0]['username']}/",
     }
 
 
@@ -75,6 +84,7 @@ class Waved(NotificationType):
     key = "waved"
     category = WAVES
     template_prefix = "testapp/email/waved"
+    channels = (EMAIL, IN_APP)
     coalesce = True
 
     def get_contexts(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from notifications.conf import conf
 
 from .emails import EmailTemplates, render_email
-from .models import User
+from .models import User, available_time_zones, default_time_zone
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +54,40 @@ class SignupForm(_UniqueIdentityMixin, auth_forms.BaseUserCreationForm):
         help_text=_("For password resets and the notifications you choose."),
     )
 
+    # Filled in by the browser (static/js/timezone.js): the zone it runs in.
+    # A zone the system does not know is ignored; the site's default is used.
+    timezone = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput(attrs={"data-detect-timezone": ""})
+    )
+
     class Meta(auth_forms.BaseUserCreationForm.Meta):
         model = User
         fields = ("username", "email")
 
+    def clean_timezone(self) -> str:
+        zone = self.cleaned_data.get("timezone", "")
+        return zone if zone in available_time_zones() else ""
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone by name, after the site's default."""
+    default = _("Site default (%(zone)s)") % {"zone": default_time_zone()}
+    zones = sorted(z for z in available_time_zones() if "/" in z and not z.startswith("Etc/"))
+    return [("", default), *[(zone, zone.replace("_", " ")) for zone in [*zones, "UTC"]]]
+
 
 class ProfileForm(forms.ModelForm):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        required=False,
+        help_text=_("Dates and times on the site and in emails are shown in it."),
+    )
 
     class Meta:
         model = User
-        fields = ("about_me", "language")
+        fields = ("about_me", "language", "timezone")
         widgets = {"about_me": forms.Textarea(attrs={"rows": 4, "maxlength": 500})}
         help_texts = {"about_me": _("Up to 500 characters, shown on your profile.")}
 

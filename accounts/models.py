@@ -1,7 +1,11 @@
 """Users and who follows whom."""
 
+import zoneinfo
+from functools import cache
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -9,6 +13,23 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from . import avatars
+
+
+def validate_time_zone(value: str) -> None:
+    """A time zone the system knows by its IANA name (or blank: the site's default)."""
+    if value and value not in available_time_zones():
+        raise ValidationError(_("Choose a time zone from the list."), code="invalid_time_zone")
+
+
+@cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def default_time_zone() -> str:
+    """The zone of users who chose none: the site's TIME_ZONE."""
+    return settings.TIME_ZONE
+
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.-]+\Z",
@@ -39,6 +60,10 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
+    # An IANA name ("Europe/Berlin"); blank means the site's default zone.
+    timezone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone]
+    )
     last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
 
     objects = CaseInsensitiveUserManager()
@@ -61,6 +86,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def time_zone(self) -> zoneinfo.ZoneInfo:
+        """The zone dates are shown to this user in, and their emails are written in."""
+        return zoneinfo.ZoneInfo(self.timezone or default_time_zone())
 
     def get_absolute_url(self) -> str:
         return reverse("timeline:profile", kwargs={"username": self.username})

@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from notifications.conf import conf
 from notifications.enqueue import notification_enqueue, notification_withdraw_actor
 from notifications.models import Notification
-from notifications.types import Category, NotificationObsolete, NotificationType, register
+from notifications.types import (
+    EMAIL,
+    IN_APP,
+    Category,
+    NotificationObsolete,
+    NotificationType,
+    register,
+)
 
 from . import avatars
 from .models import Follow, User
@@ -20,13 +27,24 @@ from .models import Follow, User
 SOCIAL = Category("social", _("New followers"))
 
 
-def profile_url(username: str) -> str:
-    """Absolute URL of a profile page."""
+def profile_path(username: str) -> str:
+    """The path of a profile page (the in-app feed links with paths)."""
     try:
-        path = reverse("timeline:profile", kwargs={"username": username})
+        return reverse("timeline:profile", kwargs={"username": username})
     except NoReverseMatch:
-        path = f"/u/{username}/"
-    return conf.absolute_url(path)
+        return f"/u/{username}/"
+
+
+def profile_url(username: str) -> str:
+    """Absolute URL of a profile page (emails link with absolute URLs)."""
+    return conf.absolute_url(profile_path(username))
+
+
+def followers_path(username: str) -> str:
+    try:
+        return reverse("timeline:followers", kwargs={"username": username})
+    except NoReverseMatch:
+        return f"/u/{username}/followers/"
 
 
 def followers_headline(names: list[str]) -> str:
@@ -81,6 +99,12 @@ def new_follower_context(*, followers: list[Any], recipient: Any | None) -> dict
         "others": cards[1:],
         "headline": followers_headline([card["username"] for card in cards]),
         "recipient_profile_url": profile_url(recipient.username) if recipient else "",
+        # In the app: one follower's profile, or the list of everyone's.
+        "target_url": (
+            profile_path(cards[0]["username"])
+            if len(cards) == 1 or recipient is None
+            else followers_path(recipient.username)
+        ),
     }
 
 
@@ -91,6 +115,7 @@ class NewFollower(NotificationType):
     key = "new_follower"
     category = SOCIAL
     template_prefix = "accounts/email/new_follower"
+    channels = (EMAIL, IN_APP)
     coalesce = True
 
     def get_contexts(

@@ -22,6 +22,7 @@ def user_create(
     email: str,
     password: str | None,
     language: str = "en",
+    timezone: str = "",
     superuser: bool = False,
 ) -> User:
     """Validate and create an active user; `password=None` leaves it unusable.
@@ -32,6 +33,7 @@ def user_create(
         username=username,
         email=User.objects.normalize_email(email),
         language=language,
+        timezone=timezone,
         is_staff=superuser,
         is_superuser=superuser,
     )
@@ -44,12 +46,14 @@ def user_create(
     return user
 
 
-def profile_update(*, user: User, about_me: str, language: str) -> User:
-    """Change what a user shows about themselves and the language they read in."""
+def profile_update(*, user: User, about_me: str, language: str, timezone: str = "") -> User:
+    """Change what a user shows about themselves, the language they read in and
+    the time zone they live in (blank: the site's default)."""
     user.about_me = about_me.strip()
     user.language = language
+    user.timezone = timezone
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["about_me", "language"])
+    user.save(update_fields=["about_me", "language", "timezone"])
     return user
 
 

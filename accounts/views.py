@@ -59,6 +59,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
                 language=getattr(request, "LANGUAGE_CODE", "en"),
+                timezone=form.cleaned_data["timezone"],
             )
         except ValidationError as error:
             # A concurrent signup took the name between validation and saving.
@@ -78,6 +79,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             user=request.user,
             about_me=form.cleaned_data["about_me"],
             language=form.cleaned_data["language"],
+            timezone=form.cleaned_data["timezone"],
         )
         messages.success(request, _("Your profile has been updated."))
         return redirect(request.user)

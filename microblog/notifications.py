@@ -9,10 +9,18 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.notifications import avatar_card, profile_url
+from accounts.notifications import avatar_card, profile_path, profile_url
+from notifications.conf import conf
 from notifications.enqueue import notification_enqueue
 from notifications.models import Notification
-from notifications.types import Category, NotificationObsolete, NotificationType, register
+from notifications.types import (
+    EMAIL,
+    IN_APP,
+    Category,
+    NotificationObsolete,
+    NotificationType,
+    register,
+)
 
 from .mentions import mentioned_usernames
 from .models import Post
@@ -20,19 +28,18 @@ from .models import Post
 MENTIONS = Category("mentions", _("Mentions"))
 
 
-def post_url(post: Post) -> str:
-    """Absolute URL of a post: its own page when the site has one, else its
-    place on the author's profile."""
+def post_path(post: Post) -> str:
+    """Where a post is: its own page when the site has one, else its place on
+    the author's profile."""
     try:
-        return _reverse_post(post)
+        return reverse("timeline:post", kwargs={"pk": post.pk})
     except NoReverseMatch:
-        return profile_url(post.author.username) + f"#post-{post.pk}"
+        return profile_path(post.author.username) + f"#post-{post.pk}"
 
 
-def _reverse_post(post: Post) -> str:
-    from notifications.conf import conf
-
-    return conf.absolute_url(reverse("timeline:post", kwargs={"pk": post.pk}))
+def post_url(post: Post) -> str:
+    """Absolute URL of a post, for emails."""
+    return conf.absolute_url(post_path(post))
 
 
 def mention_context(*, post: Post) -> dict[str, Any]:
@@ -41,6 +48,7 @@ def mention_context(*, post: Post) -> dict[str, Any]:
         "post": post,
         "post_body": post.body,
         "post_url": post_url(post),
+        "target_url": post_path(post),
         "author": {
             "username": author.username,
             "name": author.get_full_name() or author.username,
@@ -64,6 +72,7 @@ class Mention(NotificationType):
     key = "mention"
     category = MENTIONS
     template_prefix = "microblog/email/mention"
+    channels = (EMAIL, IN_APP)
 
     def get_contexts(
         self, *, notifications: list[Notification]

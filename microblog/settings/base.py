@@ -140,7 +140,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
-TIME_ZONE = "UTC"
+# The zone of pages and emails for people who have not chosen their own
+# (each user picks one on the profile page); times are stored in UTC.
+TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_TZ = True
 
 # --- Static files -----------------------------------------------------------

@@ -11,18 +11,14 @@ console error or uncaught exception fails the test.
 
 from __future__ import annotations
 
-import io
 import re
-import sys
 from dataclasses import dataclass
 
 import pytest
-from django.core.management import call_command
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from notifications.tests.support.smtp import free_port
-from tests.support.browser import ConsoleErrors, look_at
-from tests.support.processes import ManagedProcess
+from tests.browser.conftest import StaffLogin
+from tests.support.browser import ConsoleErrors, click_and_wait, look_at, switch_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -68,61 +64,6 @@ WORDS = {
         admin_heading="站点管理",
     ),
 }
-
-
-@dataclass(frozen=True)
-class StaffLogin:
-    username: str
-    password: str
-    admin_url: str
-
-
-def demo_data() -> StaffLogin:
-    """Run demo_users as `make run` does and read the staff login it prints."""
-    out = io.StringIO()
-    call_command("demo_users", stdout=out)
-    printed = out.getvalue()
-    password = re.search(r"with the password '([^']+)'", printed)
-    staff = re.search(r"^\s+(\S+) \(staff and superuser\): the admin at (\S+)$", printed, re.M)
-    assert password and staff, printed
-    return StaffLogin(staff.group(1), password.group(1), staff.group(2))
-
-
-@pytest.fixture
-def maildir_sink(run_dir, tmp_path):  # type: ignore[no-untyped-def]
-    """The SMTP sink `make run` starts: aiosmtpd's Mailbox handler writing a Maildir."""
-    port = free_port()
-    maildir = tmp_path / "mail"
-    process = ManagedProcess([], run_dir / "mailsink.log")
-    sink = ["-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Mailbox", str(maildir)]
-    process.start_command([sys.executable, "-m", "aiosmtpd", *sink])
-    yield port, maildir
-    process.stop()
-
-
-@pytest.fixture
-def dev_site(settings, live_server, maildir_sink, qcluster):  # type: ignore[no-untyped-def]
-    """`make run` in miniature: DEBUG on, demo data, a worker delivering the
-    outbox to the Maildir the dev inbox reads, links in emails to this site."""
-    port, maildir = maildir_sink
-    settings.DEBUG = True
-    settings.SITE_URL = live_server.url
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SITE_URL": live_server.url}
-    settings.DEV_INBOX_MAILDIR = maildir
-    settings.MAILERS = {"default": {"BACKEND": "notifications.backends.OutboxEmailBackend"}}
-    staff = demo_data()
-    qcluster({"EMAIL_URL": f"smtp://127.0.0.1:{port}", "TEST_SITE_URL": live_server.url})
-    return staff
-
-
-def click_and_wait(page: Page, locator) -> None:  # type: ignore[no-untyped-def]
-    with page.expect_navigation(wait_until="load"):
-        locator.click()
-
-
-def switch_language(page: Page, language: str) -> None:
-    page.select_option("#language-select", language)
-    click_and_wait(page, page.locator(".language-form button"))
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])

@@ -89,3 +89,13 @@ def look_at(page: Page, screenshots: Path, name: str) -> list[str]:
     page.screenshot(path=screenshots / f"{name}.png")
     page.set_viewport_size(window)
     return problems
+
+
+def click_and_wait(page: Page, locator) -> None:  # type: ignore[no-untyped-def]
+    with page.expect_navigation(wait_until="load"):
+        locator.click()
+
+
+def switch_language(page: Page, language: str) -> None:
+    page.select_option("#language-select", language)
+    click_and_wait(page, page.locator(".language-form button"))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from .conf import conf
+from .explain import Cause, held_filters, waiting_filters
 from .models import Heartbeat, Notification
 
 Status = Notification.Status
@@ -46,6 +48,43 @@ def heartbeat_age(*, name: str = Heartbeat.SWEEP, now: datetime | None = None) -
     return None if seen is None else ((now or timezone.now()) - seen).total_seconds()
 
 
+def notifications_waiting(*, now: datetime | None = None) -> dict[str, Any]:
+    """Rows not sent yet, apart from those being sent, in one query.
+
+    ``due``: queued rows that are due (the backlog a worker should be taking);
+    ``waiting``: queued rows not due yet, by cause; ``held``: held rows by
+    cause; ``next_due_at``: when the next waiting row comes due.
+    """
+    now = now or timezone.now()
+    waiting = waiting_filters(now=now)
+    held = held_filters()
+    figures = Notification.objects.aggregate(
+        due=Count("id", filter=Q(status=Status.QUEUED, next_attempt_at__lte=now)),
+        next_due_at=Min("next_attempt_at", filter=Q(status=Status.QUEUED, next_attempt_at__gt=now)),
+        **{f"waiting_{cause}": Count("id", filter=q) for cause, q in waiting.items()},
+        **{f"held_{cause}": Count("id", filter=q) for cause, q in held.items()},
+    )
+    return {
+        "due": figures["due"],
+        "next_due_at": figures["next_due_at"],
+        "waiting": {cause: figures[f"waiting_{cause}"] for cause in waiting},
+        "held": {cause: figures[f"held_{cause}"] for cause in held},
+    }
+
+
+def notifications_waiting_next(
+    *, limit: int = 5, now: datetime | None = None
+) -> list[Notification]:
+    """The queued rows that come due next (not due yet), soonest first."""
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(status=Status.QUEUED, next_attempt_at__gt=now)
+        .select_related("recipient")
+        .defer("body_text", "body_html", "message", "headers", "params", "address_outcomes")
+        .order_by("next_attempt_at", "id")[:limit]
+    )
+
+
 @dataclass
 class OutboxHealth:
     counts: dict[str, int]
@@ -55,10 +94,36 @@ class OutboxHealth:
     last_success: datetime | None
     heartbeat_age: float | None
     problems: list[str]
+    # Queued and due: what workers should be sending now.
+    due: int = 0
+    # Queued, not due yet, by cause (explain.Cause); held rows by cause.
+    waiting: dict[Cause, int] = field(default_factory=dict)
+    held: dict[Cause, int] = field(default_factory=dict)
+    next_due_at: datetime | None = None
 
     @property
     def healthy(self) -> bool:
         return not self.problems
+
+    @property
+    def heartbeat_missing(self) -> bool:
+        return self.heartbeat_age is None
+
+    @property
+    def heartbeat_stale(self) -> bool:
+        return self.heartbeat_age is not None and self.heartbeat_age > conf.HEARTBEAT_MAX_AGE
+
+    @property
+    def backlog_late(self) -> bool:
+        return self.oldest_due_age is not None and self.oldest_due_age > conf.MAX_DUE_AGE
+
+    @property
+    def waiting_total(self) -> int:
+        return sum(self.waiting.values())
+
+    @property
+    def held_total(self) -> int:
+        return sum(self.held.values())
 
 
 def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
@@ -74,6 +139,7 @@ def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
         problems.append(f"worker heartbeat is {beat:.0f}s old (limit {conf.HEARTBEAT_MAX_AGE}s)")
     if oldest is not None and oldest > conf.MAX_DUE_AGE:
         problems.append(f"oldest due row has waited {oldest:.0f}s (limit {conf.MAX_DUE_AGE}s)")
+    waiting = notifications_waiting(now=now)
     return OutboxHealth(
         counts=notifications_count_by_status(),
         oldest_due_age=oldest,
@@ -82,6 +148,10 @@ def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
         last_success=notifications_last_success(),
         heartbeat_age=beat,
         problems=problems,
+        due=waiting["due"],
+        waiting=waiting["waiting"],
+        held=waiting["held"],
+        next_due_at=waiting["next_due_at"],
     )
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import transitions
 from .conf import conf
 from .models import QuietHours
 from .recipients import recipient_timezone
@@ -55,10 +56,37 @@ def recipient_quiet_until(*, recipient: Any, now: datetime) -> datetime | None:
     return quiet_until(quiet=quiet, zone=recipient_timezone(recipient), now=now)
 
 
+def email_wait(*, recipient: Any, now: datetime, waits_to_be_seen: bool) -> tuple[datetime, str]:
+    """When a new notification email to `recipient` may go out, at the earliest,
+    and why it waits until then ("" when it may go at once)."""
+    due, reason = now, ""
+    if waits_to_be_seen:
+        due = now + timedelta(seconds=conf.UNSEEN_DELAY)
+        reason = transitions.REASON_WAITING_TO_BE_SEEN
+    quiet_end = recipient_quiet_until(recipient=recipient, now=due)
+    if quiet_end is not None:
+        return quiet_end, transitions.reason_quiet_hours(quiet_end)
+    return due, reason
+
+
 def email_due(*, recipient: Any, now: datetime, waits_to_be_seen: bool) -> datetime:
     """When a new notification email to `recipient` may go out, at the earliest."""
-    due = now + timedelta(seconds=conf.UNSEEN_DELAY) if waits_to_be_seen else now
-    return recipient_quiet_until(recipient=recipient, now=due) or due
+    return email_wait(recipient=recipient, now=now, waits_to_be_seen=waits_to_be_seen)[0]
+
+
+def next_digest_at(*, recipient: Any, now: datetime) -> datetime | None:
+    """When the daily digest that folds in what is held for `recipient` now
+    goes out, or None when DIGEST_HOUR is None (the project schedules it).
+
+    Within the recipient's digest hour that is the hour's start (the job runs
+    several times an hour): the row goes with one of the hour's runs.
+    """
+    if conf.DIGEST_HOUR is None:
+        return None
+    zone = recipient_timezone(recipient)
+    local = now.astimezone(zone)
+    day = local.date() if local.hour <= conf.DIGEST_HOUR else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(conf.DIGEST_HOUR), tzinfo=zone)
 
 
 def digest_day(*, user: Any, now: datetime) -> date | None:

@@ -68,12 +68,17 @@ def reason_category_off(category: str) -> str:
     return f"recipient turned off {category} notifications"
 
 
+# A held row's reason starts with one of these (explain.py tells them apart).
+HELD_BY_CHOICE = "held for the daily digest: recipient gets"
+HELD_BY_LIMIT = "held for the daily digest: hourly limit"
+
+
 def reason_digest_mode(category: str) -> str:
-    return f"held for the daily digest: recipient gets {category} by digest"
+    return f"{HELD_BY_CHOICE} {category} by digest"
 
 
 def reason_hourly_limit(limit: int) -> str:
-    return f"held for the daily digest: hourly limit of {limit} emails reached"
+    return f"{HELD_BY_LIMIT} of {limit} emails reached"
 
 
 def reason_in_digest(digest_id: int) -> str:
@@ -88,8 +93,16 @@ def reason_gave_up(attempts: int, error: str) -> str:
     return f"gave up after {attempts} attempts: {error}"
 
 
+# Why a queued row is not due yet, stored with it when it is written (and when
+# the worker defers it for quiet hours); explain.py words them for staff.
+WAITING_FOR_QUIET_HOURS = "waiting for the end of the recipient's quiet hours"
+REASON_WAITING_TO_COALESCE = "waiting for more events to send in one email"
+REASON_WAITING_TO_BE_SEEN = "waiting for the recipient to read it in the app first"
+REASON_SCHEDULED = "scheduled by the sender"
+
+
 def reason_quiet_hours(until: datetime) -> str:
-    return f"waiting for the end of the recipient's quiet hours ({until:%H:%M})"
+    return f"{WAITING_FOR_QUIET_HOURS} ({until:%H:%M})"
 
 
 def reason_cancelled_by(who: object) -> str:

@@ -42,8 +42,26 @@ class NotificationType:
     # Where it reaches the recipient: EMAIL, IN_APP or both.
     channels: ClassVar[tuple[str, ...]] = (EMAIL,)
     # Coalescing types merge a burst of events to one recipient into one row
-    # whose params["actor_ids"] lists every actor (see services.py).
+    # whose params["actor_ids"] lists every actor (see enqueue/coalesce.py).
     coalesce: ClassVar[bool] = False
+    # What staff call the type in the outbox ("New follower"). None: the
+    # category's label.
+    label: ClassVar[str | Promise | None] = None
+    # What a coalescing row gathers while it waits, as a plural noun: the
+    # outbox reads "Waiting for more <followers> until 20:05". None: the
+    # category's label with a lower-case first letter.
+    gathers: ClassVar[str | Promise | None] = None
+
+    def get_label(self) -> str:
+        """The type's name as staff read it, in the active language."""
+        return str(self.label or self.category.label)
+
+    def get_gathers(self) -> str:
+        """What a waiting coalescing row gathers, in the active language."""
+        if self.gathers:
+            return str(self.gathers)
+        label = str(self.category.label)
+        return label[:1].lower() + label[1:]
 
     def get_context(self, *, notification: Notification) -> dict[str, Any]:
         """Template context for `notification`, loaded from its params.

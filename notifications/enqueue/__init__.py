@@ -20,12 +20,12 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import preferences
+from .. import preferences, transitions
 from ..conf import conf
 from ..mailapi import serialize_message
 from ..models import EMAIL_KIND, Notification
 from ..recipients import recipient_address, user_with_address
-from ..timing import email_due
+from ..timing import email_wait
 from ..types import EMAIL, NotificationType, registry
 from .coalesce import coalesce, withdraw_actor
 from .inapp import in_app_wanted, item_record, items_withdraw_actor
@@ -128,8 +128,11 @@ def _email_row(
         return None
     now = timezone.now()
     due = send_at or now
+    wait_reason = transitions.REASON_SCHEDULED if due > now else ""
     if not category.transactional:
-        due = max(due, email_due(recipient=recipient, now=now, waits_to_be_seen=waits))
+        wait_until, why = email_wait(recipient=recipient, now=now, waits_to_be_seen=waits)
+        if wait_until > due:
+            due, wait_reason = wait_until, why
     row = build_row(
         kind=kind_type.key,
         recipient=recipient,
@@ -139,6 +142,7 @@ def _email_row(
         hold_reason=preferences.enqueue_hold_reason(
             recipient=recipient, category=category, mode=mode
         ),
+        wait_reason=wait_reason,
     )
     try:
         with transaction.atomic():

@@ -22,7 +22,7 @@ from .. import preferences, transitions
 from ..conf import conf
 from ..exceptions import NotificationsError
 from ..models import Notification
-from ..timing import email_due
+from ..timing import email_wait
 from ..types import registry
 from .rows import build_row
 
@@ -119,7 +119,8 @@ def coalesce(
     (the hourly ceiling is counted in the same read, under the same lock);
     `mode` is the recipient's email mode for the category, when known. A new
     row waits for the recipient to see the event in the app, or for their
-    quiet hours to end, when timing.email_due says so.
+    quiet hours to end, when timing.email_wait says so; or for the coalescing
+    window after the previous email to end. The row stores why it waits.
     """
     group = group_key(kind, recipient.pk)
     kind_type = registry.get(kind)
@@ -146,18 +147,22 @@ def coalesce(
             count = None
             if conf.HOURLY_LIMIT:
                 count = sum(1 for r in recent if preferences.counts_as_recent_email(r, now=now))
+            due, wait_reason = email_wait(
+                recipient=recipient, now=now, waits_to_be_seen=waits_to_be_seen
+            )
+            if previous is not None and previous.created_at + window > due:
+                due = previous.created_at + window
+                wait_reason = transitions.REASON_WAITING_TO_COALESCE
             row = build_row(
                 kind=kind,
                 recipient=recipient,
                 params={**params, "actor_ids": [actor_id]},
                 group_key=group,
-                due=max(
-                    email_due(recipient=recipient, now=now, waits_to_be_seen=waits_to_be_seen),
-                    previous.created_at + window if previous else now,
-                ),
+                due=due,
                 hold_reason=preferences.enqueue_hold_reason(
                     recipient=recipient, category=kind_type.category, recent_count=count, mode=mode
                 ),
+                wait_reason=wait_reason,
             )
             try:
                 with transaction.atomic():

@@ -34,6 +34,7 @@ def build_row(
     group_key: str = "",
     due: datetime | None = None,
     hold_reason: str | None = None,
+    wait_reason: str = "",
     **content: Any,
 ) -> Notification:
     """An unsaved outbox row of `kind` for `recipient`.
@@ -42,8 +43,10 @@ def build_row(
     message given to Django's mail API (kind "email") is transactional and
     has no category. The address is the recipient's unless `to_address`
     says otherwise; the language is the recipient's. A `hold_reason` stores
-    the row held for the daily digest instead of queued. `content` holds
-    stored content (subject, bodies, a serialised message).
+    the row held for the daily digest instead of queued; a `wait_reason`
+    says why a queued row is not due until `due` (staff read it in the
+    outbox). `content` holds stored content (subject, bodies, a serialised
+    message).
     """
     if kind == EMAIL_KIND:
         category, transactional = "", True
@@ -63,6 +66,6 @@ def build_row(
         language=recipient_language(recipient) if recipient is not None else "",
         next_attempt_at=due or timezone.now(),
         status=Status.HELD if hold_reason else Status.QUEUED,
-        status_reason=(hold_reason or "")[:REASON_MAX],
+        status_reason=(hold_reason or wait_reason)[:REASON_MAX],
         **content,
     )

@@ -33,6 +33,22 @@ def test_status_is_healthy_after_a_sweep(capsys):
     assert "Healthy" in out
 
 
+def test_status_counts_waiting_rows_apart_from_the_due_backlog(capsys, alice):
+    sweep()
+    Notification.objects.create(
+        kind="note",
+        recipient=alice,
+        to_address="alice@example.com",
+        group_key="note:1",
+        next_attempt_at=timezone.now() + timedelta(minutes=5),
+    )
+    call_command("notifications_status")
+    out = capsys.readouterr().out
+    assert "Due now: 0, oldest due row waiting: -" in out
+    assert "Waiting, not due yet: 1 (coalescing 1), next due at" in out
+    assert "Healthy" in out
+
+
 def test_status_fails_without_a_heartbeat():
     with pytest.raises(CommandError) as error:
         call_command("notifications_status")

@@ -22,7 +22,15 @@ class Command(BaseCommand):
         write("Outbox by status:")
         for status, count in health.counts.items():
             write(f"  {status:<11} {count}")
-        write(f"Oldest due row waiting: {_age(health.oldest_due_age)}")
+        write(f"Due now: {health.due}, oldest due row waiting: {_age(health.oldest_due_age)}")
+        waiting = ", ".join(f"{cause} {n}" for cause, n in health.waiting.items() if n)
+        next_due = health.next_due_at.isoformat() if health.next_due_at else "-"
+        write(
+            f"Waiting, not due yet: {health.waiting_total}"
+            + (f" ({waiting})" if waiting else "")
+            + f", next due at {next_due}"
+        )
+        write(f"Held for the digest: {health.held_total}")
         write(f"Last hour: {health.sent_last_hour} sent, {health.failed_last_hour} failed")
         last = health.last_success.isoformat() if health.last_success else "never"
         write(f"Last successful send: {last}")

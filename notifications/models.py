@@ -35,59 +35,80 @@ class Notification(models.Model):
 
     # Registry key of the notification type; "email" for messages handed to
     # Django's mail API (password resets, error reports, sendtestemail).
-    kind = models.CharField(max_length=64, db_index=True)
-    category = models.CharField(max_length=64, blank=True)
-    transactional = models.BooleanField(default=False)
+    kind = models.CharField(max_length=64, db_index=True, verbose_name=_("type"))
+    category = models.CharField(max_length=64, blank=True, verbose_name=_("category"))
+    transactional = models.BooleanField(default=False, verbose_name=_("transactional"))
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("recipient"),
     )
-    to_address = models.CharField(max_length=254, db_index=True)
+    to_address = models.CharField(max_length=254, db_index=True, verbose_name=_("to"))
     # JSON-serialisable ids the type builds its context from.
-    params = models.JSONField(default=dict, blank=True)
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
     # A message given to Django's mail API, serialised (see backends.py).
-    message = models.JSONField(null=True, blank=True)
-    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    message = models.JSONField(null=True, blank=True, verbose_name=_("stored message"))
+    dedupe_key = models.CharField(
+        max_length=200, unique=True, null=True, blank=True, verbose_name=_("deduplication key")
+    )
     # Rows of one type to one recipient that may be coalesced into one email.
-    group_key = models.CharField(max_length=200, blank=True, db_index=True)
+    group_key = models.CharField(
+        max_length=200, blank=True, db_index=True, verbose_name=_("group key")
+    )
 
     status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+        max_length=16,
+        choices=Status.choices,
+        default=Status.QUEUED,
+        db_index=True,
+        verbose_name=_("status"),
     )
-    status_reason = models.CharField(max_length=255, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("due at"))
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("lease expires at")
+    )
     # Token of the claim that owns a "sending" row: only its worker may finish it.
-    claimed_by = models.CharField(max_length=64, blank=True)
-    last_error = models.TextField(blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, verbose_name=_("claimed by"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
 
     # Random, fixed when the row is created: every attempt at this email carries
     # the same Message-ID (and ESP idempotency key), so a repeat after a crash
     # is the same message to the receiving mailbox.
-    message_key = models.CharField(max_length=32, default=new_message_key, editable=False)
+    message_key = models.CharField(
+        max_length=32, default=new_message_key, editable=False, verbose_name=_("message key")
+    )
 
-    provider = models.CharField(max_length=50, blank=True)
-    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    provider = models.CharField(max_length=50, blank=True, verbose_name=_("provider"))
+    provider_message_id = models.CharField(
+        max_length=255, blank=True, db_index=True, verbose_name=_("provider message ID")
+    )
     # Latest event reported by the provider: delivered, bounced, complained…
-    delivery_status = models.CharField(max_length=32, blank=True)
+    delivery_status = models.CharField(max_length=32, blank=True, verbose_name=_("delivery status"))
 
-    language = models.CharField(max_length=10, blank=True)
-    subject = models.TextField(blank=True)
-    body_text = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
-    headers = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=10, blank=True, verbose_name=_("language"))
+    subject = models.TextField(blank=True, verbose_name=_("subject"))
+    body_text = models.TextField(blank=True, verbose_name=_("text"))
+    body_html = models.TextField(blank=True, verbose_name=_("HTML"))
+    headers = models.JSONField(default=dict, blank=True, verbose_name=_("headers"))
     # A message to several addresses: what became of each ("sent", or why not).
-    address_outcomes = models.JSONField(default=dict, blank=True)
+    address_outcomes = models.JSONField(
+        default=dict, blank=True, verbose_name=_("outcome per address")
+    )
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("outbox email")
+        verbose_name_plural = _("outbox emails")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx")]
         constraints = [
@@ -120,14 +141,19 @@ class DeliveryAttempt(models.Model):
         LOST = "lost", _("worker lost mid-send, taken back")
 
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="attempt_log"
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="attempt_log",
+        verbose_name=_("email"),
     )
-    started_at = models.DateTimeField(default=timezone.now)
-    duration_ms = models.PositiveIntegerField(default=0)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, verbose_name=_("outcome"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
         ordering = ["started_at", "id"]
 
     def __str__(self) -> str:
@@ -152,13 +178,21 @@ class Preference(models.Model):
         OFF = "off", _("Off")
         ON = "on", _("On")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    category = models.CharField(max_length=64)
-    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
-    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.IMMEDIATELY)
-    updated_at = models.DateTimeField(auto_now=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    category = models.CharField(max_length=64, verbose_name=_("category"))
+    channel = models.CharField(
+        max_length=16, choices=Channel.choices, default=Channel.EMAIL, verbose_name=_("channel")
+    )
+    mode = models.CharField(
+        max_length=16, choices=Mode.choices, default=Mode.IMMEDIATELY, verbose_name=_("mode")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "category", "channel"], name="one_preference_per_channel"
@@ -177,10 +211,17 @@ class QuietHours(models.Model):
     """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    start = models.TimeField()
-    end = models.TimeField()
+    start = models.TimeField(verbose_name=_("start"))
+    end = models.TimeField(verbose_name=_("end"))
+
+    class Meta:
+        verbose_name = _("quiet hours")
+        verbose_name_plural = _("quiet hours")
 
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
@@ -197,20 +238,30 @@ class InAppItem(models.Model):
     """
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("recipient"),
     )
-    kind = models.CharField(max_length=64)
-    category = models.CharField(max_length=64, blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    group_key = models.CharField(max_length=200, blank=True)
-    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    kind = models.CharField(max_length=64, verbose_name=_("type"))
+    category = models.CharField(max_length=64, blank=True, verbose_name=_("category"))
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
+    group_key = models.CharField(max_length=200, blank=True, verbose_name=_("group key"))
+    dedupe_key = models.CharField(
+        max_length=200, unique=True, null=True, blank=True, verbose_name=_("deduplication key")
+    )
     # The email this item goes with, if any (for "only if unseen").
     notification = models.ForeignKey(
-        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+        Notification,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        verbose_name=_("email"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -235,20 +286,29 @@ class InAppItem(models.Model):
 class TrackingEvent(models.Model):
     """An event an ESP reported through its webhook, recorded once."""
 
-    event_id = models.CharField(max_length=255, unique=True)
-    esp_name = models.CharField(max_length=50)
-    event_type = models.CharField(max_length=32, db_index=True)
-    recipient = models.CharField(max_length=254, blank=True)
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
-    notification = models.ForeignKey(
-        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    event_id = models.CharField(max_length=255, unique=True, verbose_name=_("event ID"))
+    esp_name = models.CharField(max_length=50, verbose_name=_("provider"))
+    event_type = models.CharField(max_length=32, db_index=True, verbose_name=_("event"))
+    recipient = models.CharField(max_length=254, blank=True, verbose_name=_("recipient"))
+    message_id = models.CharField(
+        max_length=255, blank=True, db_index=True, verbose_name=_("message ID")
     )
-    timestamp = models.DateTimeField(null=True, blank=True)
-    description = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
+    notification = models.ForeignKey(
+        Notification,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        verbose_name=_("email"),
+    )
+    timestamp = models.DateTimeField(null=True, blank=True, verbose_name=_("reported at"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
 
     class Meta:
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
@@ -264,15 +324,23 @@ class Suppression(models.Model):
         UNSUBSCRIBED = "unsubscribed", _("unsubscribed at the provider")
         MANUAL = "manual", _("added by staff")
 
-    address = models.CharField(max_length=254, unique=True)  # stored lower-cased
-    reason = models.CharField(max_length=16, choices=Reason.choices)
+    # Stored lower-cased.
+    address = models.CharField(max_length=254, unique=True, verbose_name=_("address"))
+    reason = models.CharField(max_length=16, choices=Reason.choices, verbose_name=_("reason"))
     source_event = models.ForeignKey(
-        TrackingEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        TrackingEvent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("source event"),
     )
-    note = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=255, blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("suppression")
+        verbose_name_plural = _("suppressions")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

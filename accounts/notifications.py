@@ -114,6 +114,8 @@ class NewFollower(NotificationType):
 
     key = "new_follower"
     category = SOCIAL
+    label = _("New follower")
+    gathers = _("followers")
     template_prefix = "accounts/email/new_follower"
     channels = (EMAIL, IN_APP)
     coalesce = True

@@ -71,6 +71,7 @@ class Mention(NotificationType):
 
     key = "mention"
     category = MENTIONS
+    label = _("Mention")
     template_prefix = "microblog/email/mention"
     channels = (EMAIL, IN_APP)
 

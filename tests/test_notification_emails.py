@@ -64,8 +64,9 @@ def test_preview_html_of_each_type_and_language(staff_client):
 def test_the_preview_renders_every_type_in_every_language(staff_client):
     body = staff_client.get(reverse("admin:notifications_preview")).content.decode()
     for key in PROJECT_TYPES:
-        assert f"{key} · English" in body
-        assert f"{key} · 简体中文" in body
+        label = registry.get(key).get_label()
+        assert f"{label} · English <code>{key}</code>" in body
+        assert f"{label} · 简体中文 <code>{key}</code>" in body
     assert "bob, carol and 2 others are now following you" in body
     assert "errornote" not in body
 

@@ -1,5 +1,10 @@
 """The outbox as a product for staff: list, inspect, retry, cancel, resend;
-a delivery dashboard and previews of every notification type."""
+a delivery dashboard and previews of every notification type (``pages``).
+
+Every row says what it is (its type's name, its subject) and, until it is
+sent, why it waits and until when (``explain``). Rows are read-only: staff
+steer them with actions, on the list or on a row's page, never by editing.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,27 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
+from django.template.defaultfilters import truncatechars
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from ..actions import notification_cancel, notification_resend, notification_retry_now
+from ..explain import category_label, kind_label, moment_text, row_wait
 from ..models import DeliveryAttempt, Notification, TrackingEvent
-from ..previews import (
-    email_html_iframe,
-    email_html_response,
-    render_sample,
-    render_sample_in_app,
-    stored_html,
-)
-from ..selectors import notifications_per_hour, outbox_health
+from ..previews import email_html_iframe, email_html_response, render_sample, stored_html
 from ..transitions import reason_cancelled_by
 from ..types import UnknownNotificationType, registry
+from . import pages
+
+Status = Notification.Status
+BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
 class LogAdminMixin:
@@ -55,16 +60,51 @@ class TrackingEventInline(LogAdminMixin, admin.TabularInline):
     extra = 0
     fields = ("received_at", "esp_name", "event_type", "description")
     readonly_fields = fields
-    verbose_name_plural = _("provider events")
+
+
+class KindFilter(admin.SimpleListFilter):
+    """By type, under the names staff read (the kinds the outbox holds)."""
+
+    title = _("type")
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        rows = model_admin.get_queryset(request).order_by()
+        kinds = rows.values_list("kind", flat=True).distinct()
+        return sorted(((kind, kind_label(kind)) for kind in kinds), key=lambda pair: pair[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class DueFilter(admin.SimpleListFilter):
+    """Queued rows that are due (the workers' backlog) or waiting for their time."""
+
+    title = _("due")
+    parameter_name = "due"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("now", _("Due now")), ("later", _("Waiting, not due yet"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "now":
+            return queryset.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+        if self.value() == "later":
+            return queryset.filter(status=Status.QUEUED, next_attempt_at__gt=now)
+        return queryset
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("id", "status", "kind", "to_address", "attempts", "created_at", "sent_at")
-    list_filter = ("status", "kind", ("created_at", admin.DateFieldListFilter))
+    list_display = ("id", "status_and_reason", "type_and_address", "subject_line", "created")
+    list_filter = ("status", DueFilter, KindFilter, ("created_at", admin.DateFieldListFilter))
     search_fields = ("to_address", "=provider_message_id")
     date_hierarchy = "created_at"
-    list_select_related = False
+    # Newest first (the list adds the id to break ties).
+    ordering = ("-created_at",)
+    # A held row's due time is its recipient's digest hour, in their time zone.
+    list_select_related = ("recipient",)
     # The rendered bodies and the message JSON are heavy: never in the list.
     list_per_page = 50
     actions = ("retry_now", "cancel", "resend_as_new")
@@ -74,12 +114,16 @@ class NotificationAdmin(admin.ModelAdmin):
 
     inlines = (DeliveryAttemptInline, TrackingEventInline)
     fieldsets = (
-        (None, {"fields": ("kind", "category", "transactional", "recipient", "to_address")}),
+        (
+            None,
+            {"fields": ("kind_name", "category_name", "transactional", "recipient", "to_address")},
+        ),
         (
             _("Delivery"),
             {
                 "fields": (
                     "status",
+                    "why",
                     "status_reason",
                     "attempts",
                     "next_attempt_at",
@@ -126,6 +170,14 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The change permission lets staff steer rows with the actions (which
+        # ask without a row); no row is ever edited, so its page is a view
+        # page, without Save buttons.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Deleting a row mid-send would lose its outcome (use the cancel
         # action on rows not yet claimed; `manage.py notifications_purge`
@@ -136,14 +188,82 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None):  # type: ignore[no-untyped-def]
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is not None and not can_read_body(request, obj):
+        if obj is None:
+            return fieldsets
+        # A waiting row says why in the staff member's words; the stored
+        # reason (English, for logs) is for rows that ended.
+        hidden = {"status_reason"} if row_wait(obj) else {"why"}
+        if not can_read_body(request, obj):
             # A transactional email (password reset) carries a login link.
-            hidden = {"headers", "body_text", "html_preview"}
-            fieldsets = [
-                (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
-                for name, opts in fieldsets
-            ]
-        return fieldsets
+            hidden |= {"headers", "body_text", "html_preview"}
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]})
+            for name, opts in fieldsets
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        return super().changelist_view(request, {"title": _("Outbox"), **(extra_context or {})})
+
+    def render_change_form(  # type: ignore[no-untyped-def]
+        self, request: HttpRequest, context: dict[str, Any], *args, obj: Any = None, **kwargs
+    ) -> HttpResponse:
+        if obj is not None:
+            # "#12 · New follower → alice@example.com" (the row's str() is for logs)
+            context["subtitle"] = f"#{obj.pk} · {kind_label(obj.kind)} → {obj.to_address}"
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    # --- columns and fields ----------------------------------------------------
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_and_reason(self, obj: Notification) -> str:
+        """The status, and under it why the row waits or how it ended."""
+        wait = row_wait(obj)
+        reason = wait.text if wait else obj.status_reason
+        if not reason:
+            return obj.get_status_display()
+        return format_html(
+            '{}<div class="row-reason">{}</div>',
+            obj.get_status_display(),
+            truncatechars(reason, 120),
+        )
+
+    @admin.display(description=_("type and address"), ordering="kind")
+    def type_and_address(self, obj: Notification) -> str:
+        address = obj.to_address
+        if len(address) > 30:
+            address = format_html('<span title="{}">{}</span>', address, truncatechars(address, 30))
+        return format_html(
+            '{}<div class="row-address">{}</div>', kind_label(obj.kind), address or "-"
+        )
+
+    @admin.display(description=_("type"))
+    def kind_name(self, obj: Notification) -> str:
+        return format_html("{} <code>{}</code>", kind_label(obj.kind), obj.kind)
+
+    @admin.display(description=_("subject"))
+    def subject_line(self, obj: Notification) -> str:
+        if obj.subject:
+            return truncatechars(obj.subject, 80)
+        if obj.status in (Status.QUEUED, Status.HELD, Status.SENDING):
+            return format_html('<span class="quiet">{}</span>', _("written when sent"))
+        return "-"
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, obj: Notification) -> str:
+        return format_html(
+            '<time datetime="{}">{}</time>', obj.created_at.isoformat(), moment_text(obj.created_at)
+        )
+
+    @admin.display(description=_("category"))
+    def category_name(self, obj: Notification) -> str:
+        if not obj.category:
+            return "-"
+        return format_html("{} <code>{}</code>", category_label(obj.category), obj.category)
+
+    @admin.display(description=_("Why it waits"))
+    def why(self, obj: Notification) -> str:
+        wait = row_wait(obj)
+        return wait.text if wait else "-"
 
     @admin.display(description=_("Per address"))
     def per_address(self, obj: Notification) -> str:
@@ -162,12 +282,12 @@ class NotificationAdmin(admin.ModelAdmin):
             return "-"
         return email_html_iframe(reverse("admin:notifications_notification_html", args=[obj.pk]))
 
-    @admin.action(description=_("Retry now"), permissions=("change",))
+    @admin.action(description=_("Retry now"), permissions=("change",), location=BOTH)
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         done = sum(notification_retry_now(notification=row) for row in queryset)
         self.message_user(request, _("%d notification(s) queued for retry.") % done)
 
-    @admin.action(description=_("Cancel"), permissions=("change",))
+    @admin.action(description=_("Cancel"), permissions=("change",), location=BOTH)
     def cancel(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         done = sum(
             notification_cancel(notification=row, reason=reason_cancelled_by(request.user))
@@ -176,7 +296,7 @@ class NotificationAdmin(admin.ModelAdmin):
         level = messages.SUCCESS if done else messages.WARNING
         self.message_user(request, _("%d notification(s) cancelled.") % done, level)
 
-    @admin.action(description=_("Resend as new"), permissions=("change",))
+    @admin.action(description=_("Resend as new"), permissions=("change",), location=BOTH)
     def resend_as_new(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         rows = [notification_resend(notification=row) for row in queryset]
         self.message_user(request, _("%d new notification(s) queued.") % len(rows))
@@ -198,64 +318,10 @@ class NotificationAdmin(admin.ModelAdmin):
         ]
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        hours = notifications_per_hour(hours=48)
-        peak = max((hour["total"] for hour in hours), default=0) or 1
-        statuses = [status.value for status in Notification.Status]
-        bar_width = 100.0 / len(hours)
-        for index, hour in enumerate(hours):
-            hour["x"] = round(index * bar_width, 2)
-            # Bar heights in whole percent, drawn as SVG rects (no inline styles,
-            # so the page keeps working under the site's strict CSP).
-            y = 100.0
-            hour["segments"] = []
-            for status in statuses:
-                n = hour["counts"][status]
-                if n:
-                    height = 100.0 * n / peak
-                    y -= height
-                    hour["segments"].append(
-                        {"status": status, "count": n, "y": round(y, 2), "height": round(height, 2)}
-                    )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Email delivery"),
-            "opts": self.model._meta,
-            "health": outbox_health(),
-            "hours": hours,
-            "peak": peak,
-            "statuses": statuses,
-            "bar_width": round(bar_width, 2),
-        }
-        return TemplateResponse(request, "admin/notifications/dashboard.html", context)
+        return pages.dashboard_view(self, request)
 
     def preview_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        previews = []
-        for kind in registry.all():
-            for code, name in settings.LANGUAGES:
-                entry: dict[str, Any] = {"kind": kind, "language": name, "code": code}
-                try:
-                    rendered = render_sample(kind, code)
-                except Exception as error:  # a broken template must not hide the others
-                    entry["error"] = f"{type(error).__name__}: {error}"
-                else:
-                    entry["in_app"] = render_sample_in_app(kind, code)
-                    entry["subject"] = rendered.subject
-                    entry["text"] = rendered.body_text
-                    entry["html"] = email_html_iframe(
-                        reverse("admin:notifications_preview_html", args=[kind.key, code])
-                    )
-                previews.append(entry)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Notification previews"),
-            "opts": self.model._meta,
-            "previews": previews,
-        }
-        return TemplateResponse(request, "admin/notifications/preview.html", context)
+        return pages.preview_view(self, request)
 
     def html_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         row = self.get_object(request, str(pk))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications.admin.records import PreferenceAdmin
 from notifications.models import Notification, Preference, Suppression
 from notifications.preferences import preference_set
+from notifications.tasks import sweep
 from notifications.tests.factories import UserFactory
 from notifications.tests.testapp.models import Wave
 
@@ -116,9 +120,9 @@ def test_the_dashboard_draws_the_hourly_chart(staff_client, sent_row):
 
 def test_the_preview_renders_every_type_in_every_language(staff_client):
     body = staff_client.get(reverse("admin:notifications_preview")).content.decode()
-    for key in ("waved", "note", "security_alert", "digest"):
-        assert f"{key} · English" in body
-        assert f"{key} · 简体中文" in body
+    for label in ("Waves", "Notes", "Account", "Daily digest"):
+        assert f"{label} · English" in body
+        assert f"{label} · 简体中文" in body
     assert "bob, carol and 2 others waved at you" in body  # from a sample context
     assert "Security alert: a new sign-in" in body  # from sample params
     assert "errornote" not in body
@@ -238,3 +242,157 @@ def test_preference_search_follows_username_field_and_email_field(monkeypatch, r
     model_admin = PreferenceAdmin(Preference, admin.site)
 
     assert model_admin.get_search_fields(rf.get("/")) == ("user__email", "user__last_name")
+
+
+# --- what staff read, and where they find it ----------------------------------------
+
+
+@pytest.fixture
+def waiting_row(alice, bob):  # type: ignore[no-untyped-def]
+    """A second wave inside the coalescing window of an email already sent."""
+    Wave.objects.create(actor=bob, target=alice)
+    Notification.objects.update(status=Status.SENT, subject="bob waved at you")
+    Wave.objects.create(actor=UserFactory(username="carol"), target=alice)
+    return Notification.objects.get(status=Status.QUEUED)
+
+
+def test_the_outbox_lists_type_labels_subjects_and_why_a_row_waits(staff_client, waiting_row):
+    response = staff_client.get(reverse("admin:notifications_notification_changelist"))
+    page = response.text
+
+    assert response.context["title"] == "Outbox"
+    assert ">Waves<" in page and ">waved<" not in page
+    assert "bob waved at you" in page  # the sent row's subject
+    assert "written when sent" in page  # the waiting row's, not written yet
+    assert "Waiting for more waves until" in page
+
+
+def test_the_outbox_filters_by_type_label_and_by_due(staff_client, waiting_row):
+    url = reverse("admin:notifications_notification_changelist")
+    filters = staff_client.get(url).text.split('id="changelist-filter"')[1]
+    assert filters.count(">Waves</a>") == 1  # once, however many rows it has
+
+    later = staff_client.get(url, {"due": "later"}).context["cl"].result_list
+    due = staff_client.get(url, {"due": "now"}).context["cl"].result_list
+    waves = staff_client.get(url, {"kind": "waved"}).context["cl"].result_list
+    assert [row.pk for row in later] == [waiting_row.pk]
+    assert list(due) == []
+    assert len(waves) == 2
+
+
+def test_a_rows_page_has_no_save_buttons_but_its_actions_work(staff_client, waiting_row):
+    url = reverse("admin:notifications_notification_change", args=[waiting_row.pk])
+    page = staff_client.get(url).text
+
+    assert 'name="_save"' not in page and 'name="_continue"' not in page
+    assert "Why it waits" in page and "Waiting for more waves until" in page
+    assert "retry_now" in page  # the actions, on the row's own page
+
+    response = staff_client.post(
+        url,
+        {
+            "CHANGE_FORM-action": "retry_now",
+            "_selected_action": [waiting_row.pk],
+            "CHANGE_FORM-select_across": "0",
+        },
+    )
+    assert response.status_code == 302
+    waiting_row.refresh_from_db()
+    assert waiting_row.next_attempt_at <= timezone.now()
+
+
+def test_a_row_cannot_be_edited_by_posting_its_form(staff_client, waiting_row):
+    url = reverse("admin:notifications_notification_change", args=[waiting_row.pk])
+    response = staff_client.post(url, {"to_address": "mallory@example.com", "_save": "Save"})
+
+    assert response.status_code == 403
+    waiting_row.refresh_from_db()
+    assert waiting_row.to_address == "alice@example.com"
+
+
+def test_the_dashboard_is_healthy_when_the_workers_report(staff_client, waiting_row):
+    sweep()
+    page = staff_client.get(reverse("admin:notifications_dashboard")).text
+
+    assert "delivery-health-ok" in page
+    assert "Delivery is healthy" in page
+    assert "none: nothing is due" in page  # not a blank
+    # Waiting rows are counted apart from the due backlog.
+    assert _figure(page, "Due now, for the workers to send") == "0 emails"
+    assert _figure(page, "Waiting, not due yet") == "1 email"
+    assert _figure(page, "for more events to join them in one email") == "1 email"
+
+
+def test_the_dashboard_warns_when_no_worker_has_reported(staff_client, waiting_row):
+    page = staff_client.get(reverse("admin:notifications_dashboard")).text
+
+    assert "delivery-health-warning" in page
+    assert "Delivery needs attention." in page
+    assert "No worker has reported yet" in page
+    assert "Delivery is healthy" not in page
+
+
+def test_the_dashboard_warns_about_a_late_backlog(staff_client, waiting_row):
+    sweep()
+    Notification.objects.filter(pk=waiting_row.pk).update(
+        next_attempt_at=timezone.now() - timedelta(hours=1)
+    )
+    page = staff_client.get(reverse("admin:notifications_dashboard")).text
+
+    assert "1 email is due and has waited 60 minutes (the limit is 15 minutes)" in page
+
+
+def test_the_dashboard_in_chinese(staff_client, waiting_row):
+    sweep()
+    page = staff_client.get(
+        reverse("admin:notifications_dashboard"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).text
+
+    assert "投递正常" in page
+    assert "无：没有到期的邮件" in page  # noqa: RUF001
+
+
+@pytest.mark.parametrize("name", ["admin:notifications_dashboard", "admin:notifications_preview"])
+def test_the_staff_pages_have_the_admins_breadcrumb_bar_and_a_title(staff_client, name):
+    page = staff_client.get(reverse(name)).text
+    crumbs = page.split('<ol class="breadcrumbs">')[1].split("</ol>")[0]
+
+    assert reverse("admin:index") in crumbs
+    assert reverse("admin:app_list", args=["notifications"]) in crumbs
+    assert reverse("admin:notifications_notification_changelist") in crumbs
+    assert 'aria-current="page"' in crumbs
+    assert "<title>" in page and "|" in page.split("<title>")[1].split("</title>")[0]
+
+
+def test_the_outbox_and_the_notifications_section_link_to_the_dashboard_and_previews(
+    staff_client,
+):
+    outbox = staff_client.get(reverse("admin:notifications_notification_changelist")).text
+    section = staff_client.get(reverse("admin:app_list", args=["notifications"])).text
+    tools = outbox.split('class="object-tools"')[1].split("</ul>")[0]
+
+    for page in (tools, section):
+        assert reverse("admin:notifications_dashboard") in page
+        assert reverse("admin:notifications_preview") in page
+
+
+def test_staff_who_may_not_see_the_outbox_get_no_links_to_its_pages(db):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("admin/notifications/staff_links.html", {"perms": {}})
+    assert "href" not in html
+
+
+def _figure(page: str, label: str) -> str:
+    """The value beside `label` in one of the dashboard's tables."""
+    row = page.split(f">{label}<")[1].split("</tr>")[0]
+    return row.split("<td>")[1].split("<")[0].strip()
+
+
+def test_the_dashboard_lists_the_waiting_emails_that_go_out_next(staff_client, waiting_row):
+    page = staff_client.get(reverse("admin:notifications_dashboard")).text
+    coming_up = page.split('class="module coming-up"')[1].split("</table>")[0]
+
+    assert reverse("admin:notifications_notification_change", args=[waiting_row.pk]) in coming_up
+    assert "Waves → alice@example.com" in coming_up
+    assert "Waiting for more waves until" in coming_up

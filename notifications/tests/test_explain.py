@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- Chinese text is written with full-width punctuation.
 """What staff read about an email that has not gone yet: why it waits and until
 when, worded from its type and state, in the staff member's language and time."""
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.enqueue import notification_enqueue
 from notifications.explain import (
@@ -68,6 +69,14 @@ def test_a_type_words_what_it_gathers_itself(at_evening, alice, bob, monkeypatch
     monkeypatch.setattr(Waved, "gathers", "wavers")
 
     assert _reason(row) == "Waiting for more wavers until 20:05"
+
+
+def test_the_reason_is_in_the_staff_members_language(at_evening, alice, bob):
+    row = _after_an_email_went_out(alice, bob, UserFactory(username="carol"))
+
+    with translation.override("zh-hans"):
+        # The test app's category label has no Chinese: the framework's words do.
+        assert _reason(row) == "等待更多waves，直到 20:05"
 
 
 def test_an_email_wanted_only_if_unseen_waits_for_the_in_app_item_to_be_read(
@@ -219,6 +228,8 @@ def test_moments_are_as_short_as_is_clear():
         assert moment_text(now + timedelta(hours=5), now=now) == "tomorrow 00:55"
         assert moment_text(now - timedelta(hours=20), now=now) == "yesterday 23:55"
         assert moment_text(now + timedelta(days=3), now=now) == "March 5 19:55"
+    with timezone.override("Asia/Shanghai"), translation.override("zh-hans"):
+        assert moment_text(now + timedelta(days=1), now=now) == "明天 03:55"
 
 
 def test_durations_carry_their_unit():
@@ -227,3 +238,5 @@ def test_durations_carry_their_unit():
     assert duration_text(300) == "5 minutes"
     assert duration_text(3 * 3600) == "3 hours"
     assert duration_text(3 * 86400) == "3 days"
+    with translation.override("zh-hans"):
+        assert duration_text(300) == "5 分钟"

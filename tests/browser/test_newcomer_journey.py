@@ -2,7 +2,9 @@
 English and in Chinese: sign up, find alice through the search on Explore,
 follow her, see the new-follower email arrive in the dev inbox (a real
 qcluster delivering over SMTP to the Maildir sink), then log in with the staff
-account demo_users printed and reach the admin.
+account demo_users printed, reach the delivery dashboard and the previews from
+the admin's home page by clicking, and see in the outbox why the email of a
+second follow waits (the coalescing window of the first).
 
 Every page on the way is screenshotted (var/screenshots/journey-<language>-*)
 and checked with axe-core; any serious or critical violation, any browser
@@ -15,8 +17,11 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import Browser, expect
 
+from accounts.services import follow_create
+from notifications.tasks import sweep
 from tests.browser.conftest import StaffLogin
 from tests.support.browser import ConsoleErrors, click_and_wait, look_at, switch_language
 
@@ -38,6 +43,11 @@ class Words:
     log_in: str
     admin: str
     admin_heading: str
+    dashboard: str
+    previews: str
+    outbox: str
+    healthy: str
+    waiting: str
 
 
 WORDS = {
@@ -51,6 +61,11 @@ WORDS = {
         log_in="Log in",
         admin="Admin",
         admin_heading="Site administration",
+        dashboard="Delivery dashboard",
+        previews="Notification previews",
+        outbox="Outbox",
+        healthy="Delivery is healthy",
+        waiting="Waiting for more followers until",
     ),
     "zh-hans": Words(
         sign_up="注册",
@@ -62,6 +77,11 @@ WORDS = {
         log_in="登录",
         admin="管理后台",
         admin_heading="站点管理",
+        dashboard="投递仪表盘",
+        previews="通知预览",
+        outbox="发件箱",
+        healthy="投递正常",
+        waiting="等待更多关注者",
     ),
 }
 
@@ -153,6 +173,37 @@ def test_a_newcomer_finds_alice_follows_her_sees_the_email_and_staff_reach_the_a
     expect(page.locator("#site-name, h1").first).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(words.admin_heading)
     look("admin")
+
+    # Meanwhile someone else follows alice, inside the coalescing window of the
+    # email she just got: that email waits. The sweep has just written the
+    # workers' heartbeat.
+    follow_create(
+        follower=get_user_model().objects.create_user("omar", "omar@example.com"),
+        followed=get_user_model().objects.get(username="alice"),
+    )
+    sweep()
+
+    # From the admin's home page: the dashboard, the previews, the outbox.
+    staff_pages = page.locator(".notifications-staff-pages")
+    breadcrumbs = page.get_by_role("navigation", name=re.compile("Breadcrumbs|条形导航"))
+    click_and_wait(page, staff_pages.get_by_role("link", name=words.dashboard))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator(".delivery-health-ok")).to_contain_text(words.healthy)
+    look("dashboard")
+    click_and_wait(page, breadcrumbs.get_by_role("link").first)
+    click_and_wait(page, staff_pages.get_by_role("link", name=words.previews))
+    expect(page.locator("iframe.notification-preview").first).to_be_visible()
+    look("previews")
+    click_and_wait(page, breadcrumbs.get_by_role("link").first)
+    click_and_wait(page, staff_pages.get_by_role("link", name=words.outbox))
+    waiting = page.locator("#result_list tbody tr", has_text=words.waiting)
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text("alice@example.com")
+    look("outbox")
+    click_and_wait(page, waiting.locator("th a"))
+    expect(page.locator(".field-why")).to_contain_text(words.waiting)
+    expect(page.locator("input[name=_save]")).to_have_count(0)
+    look("outbox-email")
 
     context.close()
     assert problems == [], "\n".join(problems)

@@ -1,6 +1,6 @@
 """Staff pages of the outbox in a real browser, in English and Chinese: the
-admin's home, the Notifications section, the outbox list, one waiting email,
-the delivery dashboard and the previews.
+admin's home, the Notifications section, the outbox list, a waiting and a sent
+email, the delivery dashboard and the previews.
 
 The outbox holds what a working site holds: a sent email, one waiting for more
 followers (a second follow inside the coalescing window) and one held for a
@@ -43,6 +43,7 @@ WORDS = {
         "waiting": "Waiting for more followers until",
         "held": "daily digest",
         "view": "View outbox email",
+        "following": "are now following you",
     },
     "zh-hans": {
         "outbox": "发件箱",
@@ -52,13 +53,17 @@ WORDS = {
         "waiting": "等待更多关注者",
         "held": "每日摘要",
         "view": "查看 发件箱邮件",
+        "following": "are now following you",
     },
 }
 
 
 @pytest.fixture
-def busy_outbox(outbox_mailers, smtp_sink):  # type: ignore[no-untyped-def]
+def busy_outbox(outbox_mailers, smtp_sink, settings, live_server):  # type: ignore[no-untyped-def]
     """A sent email, one waiting for more followers, one held for a digest; a fresh heartbeat."""
+    # The emails' links and pictures point at the site the browser sees.
+    settings.SITE_URL = live_server.url
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SITE_URL": live_server.url}
     User = get_user_model()
     User.objects.create_superuser("staff", "staff@example.com", PASSWORD)
     alice = User.objects.create_user(
@@ -130,6 +135,15 @@ def test_staff_find_every_page_of_the_outbox_and_see_why_an_email_waits(
     expect(page.locator("h1")).to_have_text(words["view"])
     expect(page.locator(".field-why")).to_contain_text(words["waiting"])
     expect(page.locator("input[name=_save]")).to_have_count(0)
+    look("waiting")
+
+    # The sent email: its attempt, and its HTML as the recipient saw it.
+    page.go_back(wait_until="load")
+    sent = Notification.objects.get(status=Status.SENT)
+    click_and_wait(page, page.locator(f"#result_list a[href$='/{sent.pk}/change/']"))
+    expect(page.locator("input[name=_save]")).to_have_count(0)
+    frame = page.frame_locator("iframe.notification-preview")
+    expect(frame.locator("body")).to_contain_text(words["following"])
     look("notification")
 
     # The dashboard and the previews, from the outbox's own buttons.

@@ -61,9 +61,14 @@ WORDS = {
 @pytest.fixture
 def busy_outbox(outbox_mailers, smtp_sink, settings, live_server):  # type: ignore[no-untyped-def]
     """A sent email, one waiting for more followers, one held for a digest; a fresh heartbeat."""
-    # The emails' links and pictures point at the site the browser sees.
+    # The emails' links and pictures point at the site the browser sees; the
+    # digest goes out at 08:00, as `make run`'s does.
     settings.SITE_URL = live_server.url
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SITE_URL": live_server.url}
+    settings.NOTIFICATIONS = {
+        **settings.NOTIFICATIONS,
+        "SITE_URL": live_server.url,
+        "DIGEST_HOUR": 8,
+    }
     User = get_user_model()
     User.objects.create_superuser("staff", "staff@example.com", PASSWORD)
     alice = User.objects.create_user(

@@ -183,7 +183,31 @@ def check_providers(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
                 id="notifications.E025",
             )
         )
+    elif rate is not None and conf.JOB_BACKEND == queue.DJANGO_Q:
+        errors.extend(_check_rate_against_timeout(float(rate)))
     return errors
+
+
+def _check_rate_against_timeout(rate: float) -> list[checks.CheckMessage]:
+    """A batch must be sent within half of q2's timeout, or its task is killed mid-send."""
+    from .dispatch.drain import delivery_tasks
+
+    tasks = delivery_tasks()
+    batch_seconds = conf.BATCH_SIZE * tasks / rate
+    budget = queue.task_timeout() / 2
+    if batch_seconds <= budget:
+        return []
+    fitting = max(1, int(budget * rate / tasks))
+    return [
+        checks.Warning(
+            f"At SEND_RATE {rate:g}/s shared by {tasks} delivery task(s), a batch of "
+            f"{conf.BATCH_SIZE} takes about {batch_seconds:.0f} s, more than half of "
+            f"Q_CLUSTER['timeout'] ({queue.task_timeout():.0f} s): django-q2 would kill "
+            "tasks in the middle of a batch.",
+            hint=f"Set NOTIFICATIONS['BATCH_SIZE'] to {fitting} or less, or raise the timeout.",
+            id="notifications.W027",
+        )
+    ]
 
 
 def _anymail_setting(esp: Esp, name: str) -> Any:

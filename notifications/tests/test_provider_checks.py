@@ -192,3 +192,18 @@ def test_smtp_with_dkim_or_an_esp_passes_the_deploy_check(settings):
     assert check_dkim() == []
     use_esp(settings, "postmark")
     assert check_dkim() == []
+
+
+def test_a_send_rate_too_low_for_a_batch_within_the_task_timeout(settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 120}
+    settings.NOTIFICATIONS = {
+        **settings.NOTIFICATIONS,
+        "SEND_RATE": 1,
+        "BATCH_SIZE": 50,
+        "DELIVERY_TASKS": 4,
+    }
+    [warning] = check_providers()
+    assert warning.id == "notifications.W027"
+    assert "BATCH_SIZE'] to 15" in warning.hint
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SEND_RATE": 20}
+    assert check_providers() == []

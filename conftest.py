@@ -1,19 +1,31 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the project's suite.
+
+The notifications framework's own suite (notifications/tests) runs apart, with
+its own settings and conftest; this one serves accounts, microblog and tests/.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from notifications.models import Notification
+from notifications.tasks import deliver_due
+from notifications.tests.support.smtp import SmtpSink
 from tests.support.processes import ManagedProcess
-from tests.support.smtp import SmtpSink
+
+# Never collected with the project's settings, even by `pytest .`: the framework's
+# suite has settings of its own (notifications/pytest.ini).
+collect_ignore = ["notifications"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -134,3 +146,35 @@ def user_client(user) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def alice(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="alice", email="alice@example.com")
+
+
+@pytest.fixture
+def bob(db):  # type: ignore[no-untyped-def]
+    return UserFactory(username="bob", email="bob@example.com")
+
+
+@pytest.fixture
+def deliver():  # type: ignore[no-untyped-def]
+    """Run the notification worker's task in-process, as qcluster would."""
+
+    def run() -> int:
+        return deliver_due()
+
+    return run
+
+
+@pytest.fixture
+def make_due():  # type: ignore[no-untyped-def]
+    """Pretend time has passed: every queued outbox row is due now."""
+
+    def run() -> int:
+        return Notification.objects.filter(status=Notification.Status.QUEUED).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+
+    return run

@@ -1,12 +1,23 @@
-"""Forms for signing up, editing a profile and the admin's user pages."""
+"""Forms for signing up, editing a profile, resetting a password and the
+admin's user pages."""
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from notifications.conf import conf
+
+from .emails import EmailTemplates, render_email
+from .models import User, available_time_zones, default_time_zone
+
+logger = logging.getLogger(__name__)
 
 USERNAME_TAKEN = _("That username is taken.")
 EMAIL_TAKEN = _("An account with that email address already exists.")
@@ -43,17 +54,40 @@ class SignupForm(_UniqueIdentityMixin, auth_forms.BaseUserCreationForm):
         help_text=_("For password resets and the notifications you choose."),
     )
 
+    # Filled in by the browser (static/js/timezone.js): the zone it runs in.
+    # A zone the system does not know is ignored; the site's default is used.
+    timezone = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput(attrs={"data-detect-timezone": ""})
+    )
+
     class Meta(auth_forms.BaseUserCreationForm.Meta):
         model = User
         fields = ("username", "email")
 
+    def clean_timezone(self) -> str:
+        zone = self.cleaned_data.get("timezone", "")
+        return zone if zone in available_time_zones() else ""
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone by name, after the site's default."""
+    default = _("Site default (%(zone)s)") % {"zone": default_time_zone()}
+    zones = sorted(z for z in available_time_zones() if "/" in z and not z.startswith("Etc/"))
+    return [("", default), *[(zone, zone.replace("_", " ")) for zone in [*zones, "UTC"]]]
+
 
 class ProfileForm(forms.ModelForm):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        required=False,
+        help_text=_("Dates and times on the site and in emails are shown in it."),
+    )
 
     class Meta:
         model = User
-        fields = ("about_me", "language")
+        fields = ("about_me", "language", "timezone")
         widgets = {"about_me": forms.Textarea(attrs={"rows": 4, "maxlength": 500})}
         help_texts = {"about_me": _("Up to 500 characters, shown on your profile.")}
 
@@ -67,3 +101,51 @@ class AdminUserCreationForm(_UniqueIdentityMixin, auth_forms.AdminUserCreationFo
 class AdminUserChangeForm(_UniqueIdentityMixin, auth_forms.UserChangeForm):
     class Meta(auth_forms.UserChangeForm.Meta):
         model = User
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's password reset, with the email written like every other email
+    of the site: in the recipient's language, as text and HTML.
+
+    The link is built from settings.SITE_URL, never from the request: the Host
+    header is the client's to choose, and a reset link pointing at another
+    host would hand the token to whoever runs it.
+    """
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        user = context["user"]
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={"uidb64": context["uid"], "token": context["token"]},
+        )
+        message = render_email(
+            templates=EmailTemplates(
+                subject=subject_template_name,
+                text=email_template_name,
+                html=html_email_template_name,
+            ),
+            context={
+                **context,
+                # Django fills these from the request's Host: the site's own instead.
+                "domain": urlsplit(settings.SITE_URL).netloc,
+                "protocol": urlsplit(settings.SITE_URL).scheme,
+                "site_name": conf.SITE_NAME,
+                "reset_url": f"{settings.SITE_URL}{path}",
+            },
+            language=user.language,
+            from_email=from_email,
+            to=to_email,
+        )
+        try:
+            message.send()
+        except Exception:
+            # As Django does: the page must not tell whether the address exists.
+            logger.exception("Failed to send password reset email to %s", user.pk)

@@ -1,15 +1,35 @@
 """Users and who follows whom."""
 
-import hashlib
-from urllib.parse import urlencode
+import zoneinfo
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from . import avatars
+
+
+def validate_time_zone(value: str) -> None:
+    """A time zone the system knows by its IANA name (or blank: the site's default)."""
+    if value and value not in available_time_zones():
+        raise ValidationError(_("Choose a time zone from the list."), code="invalid_time_zone")
+
+
+@cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def default_time_zone() -> str:
+    """The zone of users who chose none: the site's TIME_ZONE."""
+    return settings.TIME_ZONE
+
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.-]+\Z",
@@ -40,11 +60,17 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
+    # An IANA name ("Europe/Berlin"); blank means the site's default zone.
+    timezone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone]
+    )
     last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
 
     objects = CaseInsensitiveUserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(
                 Lower("username"),
@@ -61,6 +87,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    @property
+    def time_zone(self) -> zoneinfo.ZoneInfo:
+        """The zone dates are shown to this user in, and their emails are written in."""
+        return zoneinfo.ZoneInfo(self.timezone or default_time_zone())
+
     def get_absolute_url(self) -> str:
         return reverse("timeline:profile", kwargs={"username": self.username})
 
@@ -70,11 +101,22 @@ class User(AbstractUser):
         return self.avatar_url(256)
 
     def avatar_url(self, size: int = 80) -> str:
-        """Gravatar URL computed from the email hash; no network call."""
-        digest = hashlib.md5(self.email.strip().lower().encode(), usedforsecurity=False)
-        return f"https://www.gravatar.com/avatar/{digest.hexdigest()}?" + urlencode(
-            {"d": "identicon", "s": size}
-        )
+        """The URL of the user's avatar, at least `size` pixels square.
+
+        The site's own drawing of the user's initials (a site-relative URL), or
+        Gravatar's absolute URL when settings.AVATARS_GRAVATAR is on.
+        """
+        if avatars.gravatar_enabled():
+            return avatars.gravatar_url(email=self.email, size=size)
+        return avatars.avatar_path(username=self.username, size=size)
+
+    @property
+    def avatar_initials(self) -> str:
+        return avatars.avatar_initials(self.username)
+
+    @property
+    def avatar_colour(self) -> str:
+        return avatars.avatar_colour(self.username)
 
 
 class Follow(models.Model):
@@ -87,6 +129,8 @@ class Follow(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("follow")
+        verbose_name_plural = _("follows")
         constraints = [
             models.UniqueConstraint(fields=["follower", "followed"], name="follow_once"),
             models.CheckConstraint(

@@ -12,20 +12,39 @@ from django.utils.translation import gettext_lazy as _
 from notifications.conf import conf
 from notifications.enqueue import notification_enqueue, notification_withdraw_actor
 from notifications.models import Notification
-from notifications.types import Category, NotificationObsolete, NotificationType, register
+from notifications.types import (
+    EMAIL,
+    IN_APP,
+    Category,
+    NotificationObsolete,
+    NotificationType,
+    register,
+)
 
+from . import avatars
 from .models import Follow, User
 
 SOCIAL = Category("social", _("New followers"))
 
 
-def profile_url(username: str) -> str:
-    """Absolute URL of a profile page."""
+def profile_path(username: str) -> str:
+    """The path of a profile page (the in-app feed links with paths)."""
     try:
-        path = reverse("timeline:profile", kwargs={"username": username})
+        return reverse("timeline:profile", kwargs={"username": username})
     except NoReverseMatch:
-        path = f"/u/{username}/"
-    return conf.absolute_url(path)
+        return f"/u/{username}/"
+
+
+def profile_url(username: str) -> str:
+    """Absolute URL of a profile page (emails link with absolute URLs)."""
+    return conf.absolute_url(profile_path(username))
+
+
+def followers_path(username: str) -> str:
+    try:
+        return reverse("timeline:followers", kwargs={"username": username})
+    except NoReverseMatch:
+        return f"/u/{username}/followers/"
 
 
 def followers_headline(names: list[str]) -> str:
@@ -45,11 +64,27 @@ def followers_headline(names: list[str]) -> str:
     ) % {"first": names[0], "second": names[1], "count": others}
 
 
+def avatar_card(user: Any, size: int = 96) -> dict[str, Any]:
+    """What an email shows of a person's avatar: the image's absolute URL (the
+    site's own drawing unless Gravatar is on), and the initials and colour that
+    stand in when a mail client does not load images.
+
+    A made-up person (the admin's previews) has no account, so the site serves
+    no picture of them: the URL is empty and the initials alone are shown.
+    """
+    has_picture = user.pk is not None or avatars.gravatar_enabled()
+    return {
+        "avatar_url": conf.absolute_url(user.avatar_url(size)) if has_picture else "",
+        "initials": user.avatar_initials,
+        "avatar_colour": user.avatar_colour,
+    }
+
+
 def _follower_card(user: Any) -> dict[str, Any]:
     return {
         "username": user.username,
         "name": user.get_full_name() or user.username,
-        "avatar_url": user.avatar_url(96),
+        **avatar_card(user),
         "profile_url": profile_url(user.username),
         # Following back is a POST on the profile page; the link lands there.
         "follow_back_url": profile_url(user.username),
@@ -64,6 +99,12 @@ def new_follower_context(*, followers: list[Any], recipient: Any | None) -> dict
         "others": cards[1:],
         "headline": followers_headline([card["username"] for card in cards]),
         "recipient_profile_url": profile_url(recipient.username) if recipient else "",
+        # In the app: one follower's profile, or the list of everyone's.
+        "target_url": (
+            profile_path(cards[0]["username"])
+            if len(cards) == 1 or recipient is None
+            else followers_path(recipient.username)
+        ),
     }
 
 
@@ -74,6 +115,7 @@ class NewFollower(NotificationType):
     key = "new_follower"
     category = SOCIAL
     template_prefix = "accounts/email/new_follower"
+    channels = (EMAIL, IN_APP)
     coalesce = True
 
     def get_contexts(

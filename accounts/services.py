@@ -16,9 +16,27 @@ from .models import Follow, User
 LAST_SEEN_INTERVAL = timedelta(minutes=5)
 
 
-def user_create(*, username: str, email: str, password: str | None, language: str = "en") -> User:
-    """Validate and create an active user; `password=None` leaves it unusable."""
-    user = User(username=username, email=User.objects.normalize_email(email), language=language)
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    language: str = "en",
+    timezone: str = "",
+    superuser: bool = False,
+) -> User:
+    """Validate and create an active user; `password=None` leaves it unusable.
+
+    `superuser=True` makes a staff member with every permission (the admin).
+    """
+    user = User(
+        username=username,
+        email=User.objects.normalize_email(email),
+        language=language,
+        timezone=timezone,
+        is_staff=superuser,
+        is_superuser=superuser,
+    )
     if password is None:
         user.set_unusable_password()
     else:
@@ -28,12 +46,14 @@ def user_create(*, username: str, email: str, password: str | None, language: st
     return user
 
 
-def profile_update(*, user: User, about_me: str, language: str) -> User:
-    """Change what a user shows about themselves and the language they read in."""
+def profile_update(*, user: User, about_me: str, language: str, timezone: str = "") -> User:
+    """Change what a user shows about themselves, the language they read in and
+    the time zone they live in (blank: the site's default)."""
     user.about_me = about_me.strip()
     user.language = language
+    user.timezone = timezone
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["about_me", "language"])
+    user.save(update_fields=["about_me", "language", "timezone"])
     return user
 
 

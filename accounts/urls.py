@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
+from .forms import PasswordResetForm
 
 app_name = "accounts"
 
@@ -28,9 +29,11 @@ urlpatterns = [
     path(
         "accounts/password/reset/",
         auth_views.PasswordResetView.as_view(
+            form_class=PasswordResetForm,
             success_url=reverse_lazy("accounts:password_reset_done"),
-            email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",
+            email_template_name="registration/password_reset_email.txt",
+            html_email_template_name="registration/password_reset_email.html",
         ),
         name="password_reset",
     ),
@@ -53,6 +56,7 @@ urlpatterns = [
     ),
     path("accounts/profile/", views.profile_edit, name="profile_edit"),
     path("accounts/language/", views.language_set, name="language_set"),
+    path("avatars/<str:username>.png", views.avatar, name="avatar"),
     path("u/<str:username>/follow/", views.follow, name="follow"),
     path("u/<str:username>/unfollow/", views.unfollow, name="unfollow"),
 ]

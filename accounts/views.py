@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import i18n
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import avatars, selectors, services
 from .exceptions import AccountsError, SelfFollowError
 from .forms import ProfileForm, SignupForm
 
@@ -59,6 +59,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
                 language=getattr(request, "LANGUAGE_CODE", "en"),
+                timezone=form.cleaned_data["timezone"],
             )
         except ValidationError as error:
             # A concurrent signup took the name between validation and saving.
@@ -78,6 +79,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             user=request.user,
             about_me=form.cleaned_data["about_me"],
             language=form.cleaned_data["language"],
+            timezone=form.cleaned_data["timezone"],
         )
         messages.success(request, _("Your profile has been updated."))
         return redirect(request.user)
@@ -132,4 +134,21 @@ def language_set(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         services.user_language_set(user=request.user, language=language)
+    return response
+
+
+# A day: the picture depends on the username alone.
+AVATAR_MAX_AGE = 24 * 3600
+
+
+@require_GET
+def avatar(request: HttpRequest, username: str) -> HttpResponse:
+    """The drawn avatar of an active user (?s= the size in pixels); 404 for
+    anyone else, so nobody makes the site draw arbitrary names."""
+    person = selectors.user_get_active(username=username)
+    png = avatars.avatar_png(
+        username=person.username, size=avatars.avatar_size(request.GET.get("s"))
+    )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = f"public, max-age={AVATAR_MAX_AGE}"
     return response

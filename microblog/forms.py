@@ -16,3 +16,21 @@ class PostForm(forms.Form):
             ),
         },
     )
+
+
+class PeopleSearchForm(forms.Form):
+    """Explore's search box. Django's CharField already refuses NUL characters,
+    which PostgreSQL cannot store or compare: such a query is a bad request."""
+
+    q = forms.CharField(
+        label=_("Search people"),
+        max_length=100,
+        required=False,
+        error_messages={
+            "max_length": _("Search for at most %(limit_value)d characters."),
+            "null_characters_not_allowed": _("A search cannot contain that character."),
+        },
+        widget=forms.SearchInput(
+            attrs={"placeholder": _("Username or name"), "autocomplete": "off"}
+        ),
+    )

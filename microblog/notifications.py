@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db.models.functions import Lower
@@ -10,41 +9,37 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.notifications import profile_url
+from accounts.notifications import avatar_card, profile_path, profile_url
+from notifications.conf import conf
 from notifications.enqueue import notification_enqueue
 from notifications.models import Notification
-from notifications.types import Category, NotificationObsolete, NotificationType, register
+from notifications.types import (
+    EMAIL,
+    IN_APP,
+    Category,
+    NotificationObsolete,
+    NotificationType,
+    register,
+)
 
+from .mentions import mentioned_usernames
 from .models import Post
 
 MENTIONS = Category("mentions", _("Mentions"))
 
-# "@alice" not preceded by a word character (so "bob@alice.com" is no mention);
-# usernames are 3-30 of letters, digits, _ . - (a trailing dot ends a sentence).
-MENTION_RE = re.compile(r"(?<![\w@.-])@([A-Za-z0-9_.-]{3,30})")
 
-
-def mentioned_usernames(body: str) -> list[str]:
-    """Lower-cased usernames mentioned in `body`, in order, without repeats."""
-    seen: dict[str, None] = {}
-    for match in MENTION_RE.finditer(body):
-        seen.setdefault(match.group(1).rstrip(".-").lower(), None)
-    return [name for name in seen if len(name) >= 3]
+def post_path(post: Post) -> str:
+    """Where a post is: its own page when the site has one, else its place on
+    the author's profile."""
+    try:
+        return reverse("timeline:post", kwargs={"pk": post.pk})
+    except NoReverseMatch:
+        return profile_path(post.author.username) + f"#post-{post.pk}"
 
 
 def post_url(post: Post) -> str:
-    """Absolute URL of a post: its own page when the site has one, else its
-    place on the author's profile."""
-    try:
-        return _reverse_post(post)
-    except NoReverseMatch:
-        return profile_url(post.author.username) + f"#post-{post.pk}"
-
-
-def _reverse_post(post: Post) -> str:
-    from notifications.conf import conf
-
-    return conf.absolute_url(reverse("timeline:post", kwargs={"pk": post.pk}))
+    """Absolute URL of a post, for emails."""
+    return conf.absolute_url(post_path(post))
 
 
 def mention_context(*, post: Post) -> dict[str, Any]:
@@ -53,10 +48,11 @@ def mention_context(*, post: Post) -> dict[str, Any]:
         "post": post,
         "post_body": post.body,
         "post_url": post_url(post),
+        "target_url": post_path(post),
         "author": {
             "username": author.username,
             "name": author.get_full_name() or author.username,
-            "avatar_url": author.avatar_url(96),
+            **avatar_card(author),
             "profile_url": profile_url(author.username),
         },
     }
@@ -76,6 +72,7 @@ class Mention(NotificationType):
     key = "mention"
     category = MENTIONS
     template_prefix = "microblog/email/mention"
+    channels = (EMAIL, IN_APP)
 
     def get_contexts(
         self, *, notifications: list[Notification]

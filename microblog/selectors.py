@@ -1,10 +1,14 @@
 """Reads for posts: the timelines. Each loads its authors in the same query,
 so a page costs the same number of queries however many posts it shows."""
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from accounts.models import Follow, User
 
+from .mentions import mentioned_usernames
 from .models import Post
 
 
@@ -32,3 +36,17 @@ def posts_by_author(*, author: User) -> QuerySet[Post]:
     return (
         Post.objects.filter(author=author).select_related("author").order_by("-created_at", "-id")
     )
+
+
+def mentionable_users(*, posts: Iterable[Post]) -> dict[str, str]:
+    """The active users mentioned in `posts`, as lower-cased name → username,
+    in one query for all of them (none when nobody is mentioned)."""
+    names = {name for post in posts for name in mentioned_usernames(post.body)}
+    if not names:
+        return {}
+    usernames = (
+        User.objects.annotate(username_lower=Lower("username"))
+        .filter(username_lower__in=names, is_active=True)
+        .values_list("username", flat=True)
+    )
+    return {username.lower(): username for username in usernames}

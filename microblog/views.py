@@ -1,19 +1,30 @@
-"""The site's pages about people and posts: the timelines (home, explore) and
-each person's profile with their posts, followers and following."""
+"""The site's pages about people and posts: the timelines (home, explore, with
+people to follow and a search for people) and each person's profile with their
+posts, followers and following."""
+
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts import selectors as people
 
-from .forms import PostForm
+from .forms import PeopleSearchForm, PostForm
+from .models import Post
 from .pagination import paginate
-from .selectors import posts_by_author, timeline_explore, timeline_home
+from .selectors import mentionable_users, posts_by_author, timeline_explore, timeline_home
 from .services import post_create
+
+
+def _posts_page(request: HttpRequest, posts: QuerySet[Post]) -> dict[str, Any]:
+    """The requested page of `posts`, and the users its @mentions link to."""
+    page = paginate(request, posts)
+    return {"page": page, "mentionable": mentionable_users(posts=page)}
 
 
 @login_required
@@ -27,19 +38,43 @@ def home(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your post is live."))
             return redirect("timeline:home")
-    page = paginate(request, timeline_home(user=request.user))
-    return render(request, "microblog/home.html", {"form": form, "page": page})
+    return render(
+        request,
+        "microblog/home.html",
+        {"form": form, **_posts_page(request, timeline_home(user=request.user))},
+    )
 
 
 def explore(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, timeline_explore())
-    return render(request, "microblog/explore.html", {"page": page})
+    """Everyone's posts and people to follow; with ?q=, the people matching q."""
+    form = PeopleSearchForm(request.GET)
+    if not form.is_valid():
+        # A NUL character or an overlong query: say what is wrong, never a 500.
+        return render(request, "microblog/people_search.html", {"form": form}, status=400)
+    query = form.cleaned_data["q"]
+    if query:
+        page = paginate(request, people.people_search(query=query, viewer=request.user))
+        return render(
+            request, "microblog/people_search.html", {"form": form, "query": query, "page": page}
+        )
+    return render(
+        request,
+        "microblog/explore.html",
+        {
+            "form": form,
+            "suggestions": people.people_to_follow(viewer=request.user),
+            **_posts_page(request, timeline_explore()),
+        },
+    )
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     person = people.profile_get(username=username, viewer=request.user)
-    page = paginate(request, posts_by_author(author=person))
-    return render(request, "accounts/profile.html", {"person": person, "page": page})
+    return render(
+        request,
+        "accounts/profile.html",
+        {"person": person, **_posts_page(request, posts_by_author(author=person))},
+    )
 
 
 # Each list page: the selector of its follows, and which side of a follow it lists.

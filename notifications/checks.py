@@ -59,7 +59,7 @@ def check_notifications(app_configs: Any = None, **kwargs: Any) -> list[checks.C
         errors.append(
             checks.Error(
                 "NOTIFICATIONS['SITE_URL'] is not set: links in emails cannot be absolute.",
-                hint="Set SITE_URL to the public address, e.g. https://microblog.example.com.",
+                hint="Set SITE_URL to the public address, e.g. https://www.example.com.",
                 id="notifications.E004",
             )
         )

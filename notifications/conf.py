@@ -46,6 +46,10 @@ DEFAULTS: dict[str, Any] = {
     # Events of a coalescing type to one recipient within this many seconds
     # share one email.
     "COALESCE_WINDOW": 600,
+    # Each worker process watches for rows coming due (a backoff or coalescing
+    # window ending) and wakes the workers then; it looks again at least this
+    # often (seconds) for rows other processes scheduled. 0 turns it off.
+    "WATCH_INTERVAL": 2,
     # Seconds between two runs of the periodic sweep (django-q2 schedules at
     # minute granularity, so values below 60 run every minute).
     "SWEEP_INTERVAL": 60,
@@ -53,8 +57,18 @@ DEFAULTS: dict[str, Any] = {
     # row waiting longer than this, is unhealthy.
     "HEARTBEAT_MAX_AGE": 300,
     "MAX_DUE_AGE": 900,
-    # Hour of the day (0-23, UTC) the daily digest goes out.
+    # Hour of the day (0-23) the daily digest goes out, in each recipient's
+    # own time zone; the digest job looks for whose hour it is this often.
+    # None: every run of the job writes the digests (one per person and day).
     "DIGEST_HOUR": 8,
+    "DIGEST_CHECK_MINUTES": 15,
+    # "Email only if I haven't seen it in the app": the email waits this many
+    # seconds, and is cancelled if the person reads the in-app item first.
+    "UNSEEN_DELAY": 600,
+    # The in-app feed: items per page, and how often (seconds) an open page
+    # refreshes the unread count.
+    "FEED_PAGE_SIZE": 20,
+    "FEED_POLL_SECONDS": 30,
     # Non-transactional emails one recipient gets per hour at most; further
     # notifications wait for the daily digest. 0 turns the ceiling off.
     "HOURLY_LIMIT": 20,

@@ -5,22 +5,24 @@ recipient gets its category by digest, or has reached the hourly ceiling
 (see ``preferences.enqueue_hold_reason``); a queued row whose recipient has
 switched to the digest since is held by the worker right before sending.
 
-Once a day, at ``DIGEST_HOUR`` UTC, ``send_daily_digests`` writes one
-``digest`` row per recipient with held rows. The held rows it folds in are
-cancelled with the reason "included in digest #<id>" in the same transaction,
-and the digest row goes through the outbox like any other email. Its
-dedupe key ``digest:<user id>:<date>`` makes the job idempotent: run twice on
-one day, it sends each person one digest.
+Once a day, at ``DIGEST_HOUR`` in each recipient's own time zone,
+``digests_send`` writes one ``digest`` row per recipient with held rows. The
+held rows it folds in are cancelled with the reason "included in digest
+#<id>" in the same transaction, and the digest row goes through the outbox
+like any other email. Its
+dedupe key ``digest:<user id>:<their date>`` makes the job idempotent: run
+every few minutes, it sends each person one digest a day.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import transitions
@@ -31,6 +33,7 @@ from .models import Notification
 from .preferences import DIGEST_CATEGORY, Mode, preference_mode
 from .recipients import recipient_address
 from .rendering import render_subject
+from .timing import digest_day
 from .types import (
     Category,
     NotificationObsolete,
@@ -188,13 +191,16 @@ def digest_create(*, user: Any, day: date) -> Notification | None:
     return digest
 
 
-def digests_send(*, day: date | None = None) -> int:
-    """Write today's digest for every recipient with held notifications.
+def digests_send(*, now: datetime | None = None) -> int:
+    """Write the digest of every recipient with held notifications whose own
+    digest hour has come (DIGEST_HOUR in their time zone), for their own day.
 
-    Held rows whose recipient was deleted are cancelled. Returns the number of
-    digests written (0 when nothing was held, or on a second run that day).
+    Run several times an hour (DIGEST_CHECK_MINUTES): each person gets at
+    most one digest per day of their own calendar, within their digest hour.
+    Held rows whose recipient was deleted are cancelled. Returns the number
+    of digests written.
     """
-    day = day or datetime.now(UTC).date()
+    now = now or timezone.now()
     transitions.cancel_held(recipient_id=None, reason=transitions.REASON_RECIPIENT_GONE)
     user_ids = (
         Notification.objects.filter(status=Status.HELD)
@@ -204,6 +210,9 @@ def digests_send(*, day: date | None = None) -> int:
     )
     written = 0
     for user in get_user_model()._default_manager.filter(pk__in=list(user_ids)):
+        day = digest_day(user=user, now=now)
+        if day is None:
+            continue  # their hour has not come yet today
         try:
             if digest_create(user=user, day=day) is not None:
                 written += 1

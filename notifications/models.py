@@ -80,6 +80,8 @@ class Notification(models.Model):
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # A message to several addresses: what became of each ("sent", or why not).
+    address_outcomes = models.JSONField(default=dict, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -88,6 +90,16 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx")]
+        constraints = [
+            # Coalescing: a burst of events to one recipient merges into the
+            # one pending row of its group. The database refuses a second one,
+            # so two transactions that each found none cannot both create one.
+            models.UniqueConstraint(
+                fields=["group_key"],
+                condition=models.Q(status="queued", attempts=0) & ~models.Q(group_key=""),
+                name="one_pending_row_per_group",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} → {self.to_address} ({self.status})"
@@ -105,6 +117,7 @@ class DeliveryAttempt(models.Model):
         SENT = "sent", _("sent")
         RETRY = "retry", _("transient failure, will retry")
         FAILED = "failed", _("permanent failure")
+        LOST = "lost", _("worker lost mid-send, taken back")
 
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="attempt_log"
@@ -122,25 +135,101 @@ class DeliveryAttempt(models.Model):
 
 
 class Preference(models.Model):
-    """How a user wants one category of notifications delivered."""
+    """How a user wants one category of notifications on one channel.
+
+    Email: immediately (the default), in the daily digest, only if not seen
+    in the app first, or off. In-app: on (the default) or off.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        IN_APP = "in_app", _("In the app")
 
     class Mode(models.TextChoices):
         IMMEDIATELY = "immediately", _("Immediately")
         DIGEST = "digest", _("Daily digest")
+        UNSEEN = "unseen", _("Only if I haven't seen it in the app")
         OFF = "off", _("Off")
+        ON = "on", _("On")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     category = models.CharField(max_length=64)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.IMMEDIATELY)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "category"], name="one_preference_per_category")
+            models.UniqueConstraint(
+                fields=["user", "category", "channel"], name="one_preference_per_channel"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.category}: {self.mode}"
+        return f"{self.category} ({self.channel}): {self.mode}"
+
+
+class QuietHours(models.Model):
+    """A daily span, in the recipient's own time zone, without notification email.
+
+    Notification email due in it waits until it ends; transactional mail
+    (a password reset) never waits. An end before the start spans midnight.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    start = models.TimeField()
+    end = models.TimeField()
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class InAppItem(models.Model):
+    """One notification in a person's in-app feed.
+
+    Written in the same transaction as the event (and its email), coalesced
+    the same way: a burst of events of one group shares the one unread item
+    ("bob and 9 others followed you"). Reading it may cancel the email that
+    goes with it, when the person only wants email for what they have not
+    seen (see preferences).
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=64)
+    category = models.CharField(max_length=64, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    group_key = models.CharField(max_length=200, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # The email this item goes with, if any (for "only if unseen").
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="inapp_unread_idx"),
+            models.Index(fields=["recipient", "-updated_at"], name="inapp_feed_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group_key"],
+                condition=models.Q(read_at__isnull=True) & ~models.Q(group_key=""),
+                name="one_unread_item_per_group",
+            )
+        ]
+        verbose_name = _("in-app notification")
+        verbose_name_plural = _("in-app notifications")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} for {self.recipient_id}"
 
 
 class TrackingEvent(models.Model):
@@ -211,6 +300,9 @@ class WakeUp(models.Model):
     """
 
     pending = models.BooleanField(default=False)
+    # When a worker last woke the others because rows came due (a backoff or a
+    # coalescing window ended): one wake-up per due moment, cluster-wide.
+    due_woken_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

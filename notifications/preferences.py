@@ -1,9 +1,11 @@
 """Recipient control: preferences and whether a notification may be sent now.
 
-Every non-transactional category in the registry has a mode per user:
-immediately (the default), daily digest, or off. Transactional mail (password
-resets, error reports) has no preference: it is always sent, unless its
-address cannot receive mail at all.
+Every non-transactional category in the registry has a mode per user and
+channel. Email: immediately (the default), daily digest, only if not seen in
+the app first (for categories that also reach the app), or off. In the app:
+on (the default) or off. Transactional mail (password resets, error reports)
+has no preference: it is always sent, unless its address cannot receive mail
+at all.
 
 The daily digest email has a category of its own, ``digest``. It is not a
 choice on the preferences page (choosing "daily digest" for a category is what
@@ -13,18 +15,20 @@ digest off turns off every category the person gets by digest.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from . import transitions
 from .conf import conf
 from .exceptions import NotificationsError
-from .models import Notification, Preference
-from .suppression import BLOCKS_TRANSACTIONAL, suppression_for
+from .models import InAppItem, Notification, Preference, Suppression
+from .suppression import BLOCKS_TRANSACTIONAL, normalize_address, suppression_for
+from .timing import quiet_hours_set, recipient_quiet_until
 from .transitions import Stop
 from .types import Category, registry
 
@@ -32,7 +36,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
 Mode = Preference.Mode
+Channel = Preference.Channel
 DEFAULT_MODE = Mode.IMMEDIATELY
+DEFAULT_MODES = {Channel.EMAIL: Mode.IMMEDIATELY, Channel.IN_APP: Mode.ON}
 # Key of the daily digest's own category (see notifications/digest.py).
 DIGEST_CATEGORY = "digest"
 
@@ -50,6 +56,27 @@ def configurable_categories() -> list[Category]:
     ]
 
 
+def category_channels(category: Category) -> tuple[str, ...]:
+    """The channels any registered type of `category` reaches its recipient on."""
+    channels = {
+        channel
+        for kind in registry.all()
+        if kind.category.key == category.key
+        for channel in kind.channels
+    }
+    return tuple(channel for channel in Channel.values if channel in channels)
+
+
+def channel_modes(*, category: Category, channel: str) -> list[str]:
+    """The modes a recipient can choose for `category` on `channel`."""
+    if channel == Channel.IN_APP:
+        return [Mode.ON, Mode.OFF]
+    modes = [Mode.IMMEDIATELY, Mode.DIGEST]
+    if Channel.IN_APP in category_channels(category):
+        modes.append(Mode.UNSEEN)  # there is something to have seen
+    return [*modes, Mode.OFF]
+
+
 def configurable_category(key: str) -> Category:
     """The registered non-transactional category `key`, or UnknownCategory.
 
@@ -61,62 +88,88 @@ def configurable_category(key: str) -> Category:
     raise UnknownCategory(key)
 
 
-def preference_set(*, user: AbstractBaseUser, category: str, mode: str) -> Preference | None:
-    """Set how `user` wants mail of `category` delivered.
+def preference_set(
+    *, user: AbstractBaseUser, category: str, mode: str, channel: str = Channel.EMAIL
+) -> Preference | None:
+    """Set how `user` wants `category` on `channel`.
 
     For the digest's own category only "off" is meaningful: it turns off every
     category `user` gets by digest (and returns None).
     """
-    configurable_category(category)
+    kind_category = configurable_category(category)
     try:
-        mode = Mode(mode)
+        mode, channel = Mode(mode), Channel(channel)
     except ValueError:
-        raise ValueError(f"unknown preference mode {mode!r}") from None
+        raise ValueError(f"unknown preference mode {mode!r} or channel {channel!r}") from None
     if category == DIGEST_CATEGORY:
-        if mode != Mode.OFF:
+        if mode != Mode.OFF or channel != Channel.EMAIL:
             raise ValueError("the daily digest can only be turned off")
-        Preference.objects.filter(user=user, mode=Mode.DIGEST).update(mode=Mode.OFF)
+        Preference.objects.filter(user=user, channel=Channel.EMAIL, mode=Mode.DIGEST).update(
+            mode=Mode.OFF
+        )
         return None
+    if mode not in channel_modes(category=kind_category, channel=channel):
+        raise ValueError(f"{mode!r} is not a mode of {category!r} on {channel!r}")
     preference, _ = Preference.objects.update_or_create(
-        user=user, category=category, defaults={"mode": mode}
+        user=user, category=category, channel=channel, defaults={"mode": mode}
     )
     return preference
 
 
-def preferences_update(*, user: AbstractBaseUser, modes: dict[str, str]) -> None:
-    """Set several categories at once (the preferences page), all or nothing."""
+def preferences_update(
+    *, user: AbstractBaseUser, modes: dict[str, str], channel: str = Channel.EMAIL
+) -> None:
+    """Set several categories at once on one channel, all or nothing."""
     with transaction.atomic():
         for category, mode in modes.items():
-            preference_set(user=user, category=category, mode=mode)
+            preference_set(user=user, category=category, mode=mode, channel=channel)
 
 
-def preferences_for(*, user: AbstractBaseUser) -> dict[str, str]:
-    """The mode of every configurable category for `user`, defaults filled in."""
-    modes = {category.key: DEFAULT_MODE.value for category in configurable_categories()}
+def preferences_page_save(
+    *,
+    user: AbstractBaseUser,
+    email: dict[str, str],
+    in_app: dict[str, str],
+    quiet_start: time | None,
+    quiet_end: time | None,
+) -> None:
+    """Everything the preferences page sets, all or nothing."""
+    with transaction.atomic():
+        preferences_update(user=user, modes=email, channel=Channel.EMAIL)
+        preferences_update(user=user, modes=in_app, channel=Channel.IN_APP)
+        quiet_hours_set(user=user, start=quiet_start, end=quiet_end)
+
+
+def preferences_for(*, user: AbstractBaseUser, channel: str = Channel.EMAIL) -> dict[str, str]:
+    """The mode of every configurable category on `channel`, defaults filled in."""
+    default = DEFAULT_MODES[Channel(channel)].value
+    modes = {category.key: default for category in configurable_categories()}
     if user.pk is None:
         return modes
-    stored = Preference.objects.filter(user=user, category__in=list(modes)).values_list(
-        "category", "mode"
-    )
+    stored = Preference.objects.filter(
+        user=user, channel=channel, category__in=list(modes)
+    ).values_list("category", "mode")
     modes.update(dict(stored))
     return modes
 
 
-def preference_mode(*, user_id: int, category: str) -> str:
-    """The mode `user_id` chose for `category` (the default if none).
+def preference_mode(*, user_id: int, category: str, channel: str = Channel.EMAIL) -> str:
+    """The mode `user_id` chose for `category` on `channel` (the default if none).
 
     For the digest's own category: "digest" while some category is delivered
     by digest, otherwise "off".
     """
     if category == DIGEST_CATEGORY:
-        by_digest = Preference.objects.filter(user_id=user_id, mode=Mode.DIGEST).exists()
+        by_digest = Preference.objects.filter(
+            user_id=user_id, channel=Channel.EMAIL, mode=Mode.DIGEST
+        ).exists()
         return Mode.DIGEST.value if by_digest else Mode.OFF.value
     mode = (
-        Preference.objects.filter(user_id=user_id, category=category)
+        Preference.objects.filter(user_id=user_id, category=category, channel=channel)
         .values_list("mode", flat=True)
         .first()
     )
-    return mode or DEFAULT_MODE.value
+    return mode or DEFAULT_MODES[Channel(channel)].value
 
 
 def send_time_stop(*, notification: Notification, address: str) -> Stop | None:
@@ -124,7 +177,9 @@ def send_time_stop(*, notification: Notification, address: str) -> Stop | None:
 
     Asked by the worker right before sending: the recipient turned the
     category off (cancelled), now wants it in the daily digest (held: the row
-    waits for it), or the address is suppressed. Transactional mail ignores
+    waits for it), has read it in the app already (cancelled, when they want
+    email only for what they have not seen), is in their quiet hours (the row
+    waits until they end), or the address is suppressed. Transactional mail ignores
     preferences, and is only stopped by a hard bounce or a staff entry. The
     digest itself is not checked against preferences: it re-checks the
     category of every item it lists when it is rendered.
@@ -132,12 +187,33 @@ def send_time_stop(*, notification: Notification, address: str) -> Stop | None:
     stop = preference_stop(notification=notification)
     if stop is not None:
         return stop
+    if not notification.transactional and notification.recipient is not None:
+        until = recipient_quiet_until(recipient=notification.recipient, now=timezone.now())
+        if until is not None:
+            return Stop(
+                Notification.Status.QUEUED, transitions.reason_quiet_hours(until), until=until
+            )
     entry = suppression_for(address=address)
     if entry is None:
         return None
     if notification.transactional and entry.reason not in BLOCKS_TRANSACTIONAL:
         return None
     return Stop(Notification.Status.SUPPRESSED, transitions.reason_suppressed(entry.reason))
+
+
+def suppressed_addresses(*, addresses: list[str], transactional: bool) -> dict[str, str]:
+    """Of `addresses`, those mail must not go to, each with its suppression reason.
+
+    For a message to several people (given to Django's mail API): the others
+    still get it.
+    """
+    wanted = {normalize_address(a): a for a in addresses if normalize_address(a)}
+    entries = Suppression.objects.annotate(lower=Lower("address")).filter(lower__in=list(wanted))
+    return {
+        wanted[entry.lower]: entry.reason
+        for entry in entries
+        if not transactional or entry.reason in BLOCKS_TRANSACTIONAL
+    }
 
 
 def preference_stop(*, notification: Notification) -> Stop | None:
@@ -153,6 +229,8 @@ def preference_stop(*, notification: Notification) -> Stop | None:
     ):
         return None
     mode = preference_mode(user_id=notification.recipient_id, category=notification.category)
+    if mode == Mode.UNSEEN and seen_in_the_app(notification=notification):
+        return Stop(Notification.Status.CANCELLED, transitions.REASON_SEEN_IN_APP)
     if mode == Mode.OFF:
         return Stop(
             Notification.Status.CANCELLED, transitions.reason_category_off(notification.category)
@@ -162,8 +240,18 @@ def preference_stop(*, notification: Notification) -> Stop | None:
     return None
 
 
+def seen_in_the_app(*, notification: Notification) -> bool:
+    """Whether the recipient has read every in-app item this email goes with."""
+    items = InAppItem.objects.filter(notification=notification)
+    return items.exists() and not items.filter(read_at__isnull=True).exists()
+
+
 def enqueue_hold_reason(
-    *, recipient: Any, category: Category, recent_count: int | None = None
+    *,
+    recipient: Any,
+    category: Category,
+    recent_count: int | None = None,
+    mode: str | None = None,
 ) -> str | None:
     """Why a new notification of `category` for `recipient` waits for the
     daily digest instead of going out now, or None.
@@ -171,13 +259,15 @@ def enqueue_hold_reason(
     Asked when the row is written: the recipient gets the category by digest,
     or already has HOURLY_LIMIT non-transactional emails sent or queued in the
     last hour (the excess is folded into the next digest, not dropped).
-    `recent_count` is that number when the caller has already counted it.
+    `recent_count` is that number, and `mode` the recipient's email mode for
+    the category, when the caller has already read them.
     """
     if category.transactional or recipient is None or recipient.pk is None:
         return None
     if category.key == DIGEST_CATEGORY:
         return None
-    mode = preference_mode(user_id=recipient.pk, category=category.key)
+    if mode is None:
+        mode = preference_mode(user_id=recipient.pk, category=category.key)
     if mode == Mode.DIGEST:
         return transitions.reason_digest_mode(category.key)
     limit = conf.HOURLY_LIMIT

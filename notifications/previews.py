@@ -15,9 +15,10 @@ from django.utils.csp import CSP
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from .channels.inapp import render_line
 from .models import Notification
 from .rendering import RenderedEmail, render_notification, render_type
-from .types import NotificationType
+from .types import IN_APP, NotificationType
 
 EMAIL_HTML_POLICY = {
     "default-src": [CSP.NONE],
@@ -63,3 +64,14 @@ def stored_html(row: Notification) -> str:
         if alternative.get("mimetype") == "text/html" and not alternative.get("b64"):
             return alternative["content"]
     return ""
+
+
+def render_sample_in_app(kind: NotificationType, language: str) -> str | None:
+    """`kind`'s in-app line from its sample, in `language`; None if it stays out of the app."""
+    if IN_APP not in kind.channels:
+        return None
+    with translation.override(language):
+        context = kind.sample_context()
+        if context is None:
+            return None
+        return render_line(kind=kind, context=context)

@@ -16,11 +16,12 @@ project on ``django.tasks`` never loads it.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from .conf import conf
 
@@ -29,7 +30,10 @@ logger = logging.getLogger(__name__)
 DJANGO_Q = "django_q"
 DJANGO_TASKS = "django_tasks"
 
+# The jobs, by import path: django-q2 stores these paths in its queue and
+# schedules (so they stay stable), and this module never imports the jobs.
 DELIVER_TASK = "notifications.tasks.deliver_due"
+DELIVER_JOB = "notifications.tasks.deliver_due_job"  # the same job as a django.tasks Task
 SWEEP_SCHEDULE_NAME = "notifications.sweep"
 SWEEP_FUNC = "notifications.tasks.sweep"
 DIGEST_SCHEDULE_NAME = "notifications.daily_digest"
@@ -58,9 +62,7 @@ def wake(*, helper: bool = False) -> bool:
     """
     try:
         if job_backend() == DJANGO_TASKS:
-            from .tasks import deliver_due_job
-
-            job = deliver_due_job.using(backend=conf.TASKS_BACKEND)
+            job = import_string(DELIVER_JOB).using(backend=conf.TASKS_BACKEND)
             job.enqueue(spread=not helper)
             return True
         from django_q.tasks import async_task
@@ -87,6 +89,18 @@ def wake_ups_are_writes() -> bool:
     from django_q.conf import Conf
 
     return bool(Conf.ORM) and not Conf.BROKER_CLASS
+
+
+def on_worker_start(callback: Callable[[], Any]) -> None:
+    """Run `callback` in every django-q2 worker process as it spawns."""
+    if job_backend() != DJANGO_Q:
+        return
+    from django_q.signals import post_spawn
+
+    def worker_spawned(sender: Any, proc_name: str = "", **kwargs: Any) -> None:
+        callback()
+
+    post_spawn.connect(worker_spawned, weak=False, dispatch_uid="notifications.worker_started")
 
 
 # --- reading Q_CLUSTER ---------------------------------------------------------------
@@ -122,9 +136,11 @@ def broker_ping() -> bool:
 # --- the periodic jobs -----------------------------------------------------------------
 
 
-def digest_hour() -> int:
-    """NOTIFICATIONS["DIGEST_HOUR"], checked: an hour of the day, UTC."""
+def digest_hour() -> int | None:
+    """NOTIFICATIONS["DIGEST_HOUR"], checked: an hour of the day, or None (any run)."""
     hour = conf.DIGEST_HOUR
+    if hour is None:
+        return None
     if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
         raise ImproperlyConfigured(
             f'NOTIFICATIONS["DIGEST_HOUR"] must be an hour from 0 to 23, not {hour!r}'
@@ -132,69 +148,34 @@ def digest_hour() -> int:
     return hour
 
 
-def next_digest_run(*, hour: int, now: datetime | None = None) -> datetime:
-    """The next `hour`:00 UTC strictly after `now`."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    run = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-    return run if run > now else run + timedelta(days=1)
-
-
 def schedules_ensure() -> None:
     """Create or update the sweep's and the daily digest's django-q2 Schedules.
 
-    Idempotent; runs after every migrate, so a new deployment gets them and a
-    changed SWEEP_INTERVAL or DIGEST_HOUR takes effect. Nothing to do when
-    django.tasks runs the jobs (cron does).
+    The digest job runs every DIGEST_CHECK_MINUTES and writes the digests of
+    the people whose own DIGEST_HOUR has come (each in their time zone).
+    Idempotent; runs after every migrate, so a new deployment gets them and
+    changed settings take effect. Nothing to do when django.tasks runs the
+    jobs (cron does).
     """
     if job_backend() != DJANGO_Q:
         return
     from django_q.models import Schedule
 
-    minutes = max(1, round(conf.SWEEP_INTERVAL / 60))
-    Schedule.objects.update_or_create(
-        name=SWEEP_SCHEDULE_NAME,
-        defaults={
-            "func": SWEEP_FUNC,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": minutes,
-            "repeats": -1,
-        },
-    )
-    _digest_schedule_ensure()
-
-
-def _digest_schedule_ensure() -> None:
-    """Create the daily digest's Schedule, or move it to DIGEST_HOUR.
-
-    A schedule already at the right hour keeps its next run, so running this
-    (every migrate) never skips or repeats a day's digest.
-    """
-    from django_q.models import Schedule
-
-    hour = digest_hour()
-    schedule = Schedule.objects.filter(name=DIGEST_SCHEDULE_NAME).first()
-    if schedule is None:
-        Schedule.objects.create(
-            name=DIGEST_SCHEDULE_NAME,
-            func=DIGEST_FUNC,
-            schedule_type=Schedule.DAILY,
-            repeats=-1,
-            next_run=next_digest_run(hour=hour),
+    digest_hour()  # a wrong hour fails the deployment, not a worker at night
+    every = {
+        SWEEP_SCHEDULE_NAME: (SWEEP_FUNC, max(1, round(conf.SWEEP_INTERVAL / 60))),
+        DIGEST_SCHEDULE_NAME: (DIGEST_FUNC, max(1, int(conf.DIGEST_CHECK_MINUTES))),
+    }
+    for name, (func, minutes) in every.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
         )
-        return
-    next_run = schedule.next_run.astimezone(UTC) if schedule.next_run else None
-    if (
-        schedule.func != DIGEST_FUNC
-        or schedule.schedule_type != Schedule.DAILY
-        or schedule.repeats != -1
-        or next_run is None
-        or (next_run.hour, next_run.minute) != (hour, 0)
-    ):
-        schedule.func = DIGEST_FUNC
-        schedule.schedule_type = Schedule.DAILY
-        schedule.repeats = -1
-        schedule.next_run = next_digest_run(hour=hour)
-        schedule.save()
 
 
 def schedules_tables_ready(using: str) -> bool:

@@ -3,7 +3,8 @@
 Each type has three templates under its prefix: ``.subject.txt`` (flattened to
 one line), ``.txt`` (rendered with autoescaping off) and ``.html`` (extending
 ``notifications/email/base.html``; its CSS is inlined here). Everything is
-rendered in the recipient's language, with absolute links built from SITE_URL.
+rendered in the recipient's language and time zone, with absolute links built
+from SITE_URL.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import css_inline
 from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from . import tokens
 from .conf import conf
 from .models import Notification
-from .recipients import recipient_language
+from .recipients import recipient_language, recipient_timezone
 from .types import NotificationType
 
 # keep_at_rules keeps the @media (prefers-color-scheme: dark) rules, which cannot be inlined.
@@ -90,7 +91,8 @@ def render_type(
         if unsubscribe_url:
             headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    with translation.override(language):
+    zone = recipient_timezone(recipient)
+    with translation.override(language), timezone.override(zone):
         full = {
             "site_url": conf.SITE_URL,
             "site_name": conf.SITE_NAME,

@@ -10,7 +10,7 @@ owns each step)::
         ▲  │              │
         │  │              └──finish (transient error, backoff)──▶ queued
         │  └──cancel / cancel_withdrawn──▶ cancelled
-        └──release_expired (the worker is gone)── sending
+        └──take_back (the worker is gone)── sending
 
 Each function here is the only place its transition is written. The UPDATE
 names the status it expects (``WHERE status = …``), so two workers, or a
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -50,10 +51,14 @@ REASON_MAX = 255
 
 @dataclass(frozen=True)
 class Stop:
-    """Why a row must not be sent now: the status it takes instead, and the reason."""
+    """Why a row must not be sent now: the status it takes instead, and the reason.
+
+    A stop to ``queued`` defers the row `until` a later time (quiet hours).
+    """
 
     status: str
     reason: str
+    until: datetime | None = None
 
 
 # --- reason texts: what staff read in the outbox --------------------------------
@@ -83,6 +88,10 @@ def reason_gave_up(attempts: int, error: str) -> str:
     return f"gave up after {attempts} attempts: {error}"
 
 
+def reason_quiet_hours(until: datetime) -> str:
+    return f"waiting for the end of the recipient's quiet hours ({until:%H:%M})"
+
+
 def reason_cancelled_by(who: object) -> str:
     return f"cancelled by {who}"
 
@@ -92,6 +101,7 @@ REASON_RECIPIENT_GONE = "the recipient no longer exists"
 REASON_NO_ADDRESS = "the recipient has no email address"
 REASON_WORKER_LOST_TOO_OFTEN = "gave up: the worker stopped while sending, too many times"
 REASON_OBSOLETE = "obsolete"
+REASON_SEEN_IN_APP = "seen in the app before the email was due"
 
 
 def _reason(text: str) -> str:
@@ -147,27 +157,43 @@ def finish(*, row: Notification, status: str, reason: str = "", **fields: Any) -
     return bool(won)
 
 
-def release_expired(*, now: datetime, max_attempts: int) -> tuple[int, int]:
-    """sending → queued (or failed, out of tries) for rows whose lease ran out.
+def defer(*, row: Notification, until: datetime, reason: str) -> bool:
+    """sending → queued and due `until`, for a row this claim holds; the try is not counted."""
+    return bool(
+        Notification.objects.filter(
+            pk=row.pk, status=Status.SENDING, claimed_by=row.claimed_by
+        ).update(
+            status=Status.QUEUED,
+            status_reason=_reason(reason),
+            attempts=F("attempts") - 1,
+            next_attempt_at=until,
+            claimed_by="",
+            lease_expires_at=None,
+            updated_at=timezone.now(),
+        )
+    )
 
-    Returns (released, failed).
+
+def take_back(*, pk: int, token: str, now: datetime, max_attempts: int) -> str | None:
+    """sending (under claim `token`) → queued, or failed when out of tries.
+
+    For a row whose worker is gone. It keeps its due time, already past, so
+    it goes out before rows that became due after it. Returns the new status,
+    or None when the claim no longer holds the row (it finished, or was taken
+    back already).
     """
-    expired = Notification.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
-    failed = expired.filter(attempts__gte=max_attempts).update(
+    claimed = Notification.objects.filter(pk=pk, status=Status.SENDING, claimed_by=token)
+    if claimed.filter(attempts__gte=max_attempts).update(
         status=Status.FAILED,
         status_reason=REASON_WORKER_LOST_TOO_OFTEN,
         claimed_by="",
         lease_expires_at=None,
         updated_at=now,
-    )
-    released = expired.filter(attempts__lt=max_attempts).update(
-        status=Status.QUEUED,
-        claimed_by="",
-        lease_expires_at=None,
-        next_attempt_at=now,
-        updated_at=now,
-    )
-    return released, failed
+    ):
+        return Status.FAILED
+    if claimed.update(status=Status.QUEUED, claimed_by="", lease_expires_at=None, updated_at=now):
+        return Status.QUEUED
+    return None
 
 
 # --- staff and operators ---------------------------------------------------------
@@ -177,12 +203,18 @@ def retry_now(*, pk: int) -> bool:
     """failed / cancelled / suppressed / held / queued → queued and due now.
 
     A finished row starts over with zero attempts; a queued one keeps its count.
+    A coalescing row whose group has a pending row already leaves the group
+    (the database allows one pending row per group): it is sent as it is.
     """
     now = timezone.now()
     rows = Notification.objects.filter(pk=pk)
-    restarted = rows.filter(status__in=[s for s in RETRYABLE if s != Status.QUEUED]).update(
-        status=Status.QUEUED, attempts=0, next_attempt_at=now, status_reason="", updated_at=now
-    )
+    restart = {"status": Status.QUEUED, "attempts": 0, "next_attempt_at": now}
+    restartable = rows.filter(status__in=[s for s in RETRYABLE if s != Status.QUEUED])
+    try:
+        with transaction.atomic():
+            restarted = restartable.update(**restart, status_reason="", updated_at=now)
+    except IntegrityError:
+        restarted = restartable.update(**restart, group_key="", status_reason="", updated_at=now)
     hurried = rows.filter(status=Status.QUEUED).update(
         next_attempt_at=now, status_reason="", updated_at=now
     )

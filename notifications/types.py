@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from .models import Notification
 
 
+# The channels a notification can reach its recipient on.
+EMAIL = "email"
+IN_APP = "in_app"
+CHANNELS = (EMAIL, IN_APP)
+
+
 @dataclass(frozen=True)
 class Category:
     key: str
@@ -30,8 +36,11 @@ class NotificationType:
 
     key: ClassVar[str]
     category: ClassVar[Category]
-    # Templates: <template_prefix>.subject.txt, .txt and .html
+    # Templates: <template_prefix>.subject.txt, .txt and .html for email, and
+    # .inapp.html (one short line, a sentence) for the in-app feed.
     template_prefix: ClassVar[str]
+    # Where it reaches the recipient: EMAIL, IN_APP or both.
+    channels: ClassVar[tuple[str, ...]] = (EMAIL,)
     # Coalescing types merge a burst of events to one recipient into one row
     # whose params["actor_ids"] lists every actor (see services.py).
     coalesce: ClassVar[bool] = False
@@ -71,6 +80,10 @@ class NotificationType:
             except Exception as error:
                 contexts[notification.pk] = error
         return contexts
+
+    def in_app_url(self, context: dict[str, Any]) -> str:
+        """Where an in-app item links to: the context's ``target_url`` by default."""
+        return str(context.get("target_url") or "")
 
     def sample_params(self) -> dict[str, Any]:  # pragma: no cover - overridden
         """Params for the staff preview page."""

@@ -1,25 +1,36 @@
-"""The framework's pages: one-click unsubscribe and preferences for recipients,
-and ``/healthz`` for load balancers and operators."""
+"""The framework's pages: the in-app feed, one-click unsubscribe and
+preferences for recipients, and ``/healthz`` for load balancers and operators."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required, login_required
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import queue
-from .forms import PreferencesForm
+from .channels.inapp import (
+    feed_entries,
+    feed_items,
+    item_mark_read,
+    items_mark_all_read,
+    unread_count,
+)
+from .conf import conf
+from .forms import IN_APP_SUFFIX, PreferencesForm
 from .models import Preference
 from .preferences import (
     UnknownCategory,
@@ -28,14 +39,17 @@ from .preferences import (
     preference_mode,
     preference_set,
     preferences_for,
-    preferences_update,
+    preferences_page_save,
 )
 from .selectors import heartbeat_age, notifications_oldest_due_age
+from .templatetags.notifications_tags import bell_context
+from .timing import quiet_hours_of
 from .tokens import BadUnsubscribeToken, read_unsubscribe_token
 
 logger = logging.getLogger(__name__)
 
 Mode = Preference.Mode
+Channel = Preference.Channel
 
 SITE_LAYOUT = "base.html"
 STANDALONE_LAYOUT = "notifications/layout.html"
@@ -93,17 +107,85 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
-    """Choose, per category, immediately, daily digest or off."""
+    """Choose, per category, how email comes and whether it shows in the app;
+    and optional quiet hours."""
     categories = configurable_categories()
     if request.method == "POST":
         form = PreferencesForm(request.POST, categories=categories)
         if form.is_valid():
-            preferences_update(user=request.user, modes=form.modes())
+            preferences_page_save(
+                user=request.user,
+                email=form.modes(Channel.EMAIL),
+                in_app=form.modes(Channel.IN_APP),
+                quiet_start=form.cleaned_data["quiet_start"],
+                quiet_end=form.cleaned_data["quiet_end"],
+            )
             messages.success(request, _("Your notification preferences were saved."))
             return redirect("notifications:preferences")
     else:
-        form = PreferencesForm(categories=categories, initial=preferences_for(user=request.user))
+        form = PreferencesForm(categories=categories, initial=_preferences_initial(request.user))
     return render_page(request, "notifications/pages/preferences.html", {"form": form})
+
+
+@login_required
+@require_GET
+def feed(request: HttpRequest) -> HttpResponse:
+    """The person's in-app notifications, newest first, a page at a time."""
+    page = Paginator(
+        feed_items(user=request.user).select_related("recipient"), conf.FEED_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "entries": feed_entries(list(page)),
+        "unread": unread_count(user=request.user),
+    }
+    return render_page(request, "notifications/pages/feed.html", context)
+
+
+@login_required
+@require_POST
+def item_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one item read, then back to where the person was (or the feed)."""
+    item_mark_read(user=request.user, item_id=pk)
+    return _back(request)
+
+
+@login_required
+@require_POST
+def items_read(request: HttpRequest) -> HttpResponse:
+    """Mark every unread item read."""
+    done = items_mark_all_read(user=request.user)
+    if done:
+        messages.success(request, _("All notifications are marked as read."))
+    return _back(request)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def bell(request: HttpRequest) -> HttpResponse:
+    """The bell with its count, for the page to refresh it in place."""
+    context = bell_context(user=request.user)
+    return render(request, "notifications/bell.html", context)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("notifications:feed")
+
+
+def _preferences_initial(user: Any) -> dict[str, Any]:
+    initial: dict[str, Any] = dict(preferences_for(user=user, channel=Channel.EMAIL))
+    for key, mode in preferences_for(user=user, channel=Channel.IN_APP).items():
+        initial[key + IN_APP_SUFFIX] = mode
+    quiet = quiet_hours_of(user_id=user.pk)
+    if quiet is not None:
+        initial.update(quiet_start=quiet.start, quiet_end=quiet.end)
+    return initial
 
 
 def _database_answers() -> bool:

@@ -310,3 +310,23 @@ def test_an_unknown_url_is_the_site_404_page(path):
 def test_a_huge_or_odd_page_number_is_not_an_error(client):
     for page in ["999999999999999999999", "-1", "abc", "1e3"]:
         assert client.get("/explore/", {"page": page}).status_code in (200, 404)
+
+
+# --- characters no database column can hold ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/u/al%00ice/", "/u/%00/followers/", "/explore/%00", "/notifications/unsubscribe/a%00b/"],
+)
+def test_a_nul_byte_in_the_path_is_not_found(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "404.html" in [template.name for template in response.templates]
+
+
+def test_a_nul_byte_in_the_query_or_a_form_is_a_bad_request(client, user_client):
+    assert client.get("/explore/", {"page": "1\x00"}).status_code == 400
+    response = user_client.post("/", {"body": "hello\x00world"})
+    assert response.status_code == 400
+    assert not Post.objects.exists()

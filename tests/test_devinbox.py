@@ -4,6 +4,7 @@ import mailbox
 from email.message import EmailMessage
 
 import pytest
+from django.test import Client
 
 
 @pytest.fixture
@@ -66,3 +67,50 @@ def test_empty_when_the_sink_has_stored_nothing(client, settings, tmp_path, debu
 @pytest.mark.parametrize("path", ["/dev/inbox/", "/dev/inbox/x/", "/dev/inbox/x/html/"])
 def test_dev_inbox_does_not_exist_without_debug(client, maildir, path):
     assert client.get(path).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "key",
+    [
+        "99999999999999999999",
+        "99999999999999999999.M1P1Q1.host",
+        "-1",
+        "%00",
+        "a%00b",
+        "..",
+        "%2e%2e",
+        "x" * 5000,
+        "%ff%fe",
+    ],
+    ids=[
+        "huge",
+        "huge-maildir-like",
+        "negative",
+        "nul",
+        "nul-inside",
+        "dots",
+        "encoded-dots",
+        "very-long",
+        "bad-utf8",
+    ],
+)
+@pytest.mark.parametrize("suffix", ["", "html/"])
+def test_an_unknown_or_malformed_message_id_is_404(client, maildir, debug, key, suffix):
+    response = Client(raise_request_exception=False).get(f"/dev/inbox/{key}/{suffix}")
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_message_stored_under_an_odd_name_still_shows(client, settings, debug, tmp_path):
+    # Maildir names are "<seconds>.<unique>"; a hand-made file may be called anything.
+    settings.DEV_INBOX_MAILDIR = tmp_path / "mail"
+    mailbox.Maildir(settings.DEV_INBOX_MAILDIR)
+    message = EmailMessage()
+    message["Subject"] = "odd"
+    message.set_content("hello")
+    name = "99999999999999999999.M1P1Q1.host"
+    (settings.DEV_INBOX_MAILDIR / "cur" / name).write_bytes(bytes(message))
+
+    assert "odd" in client.get("/dev/inbox/").text
+    assert client.get(f"/dev/inbox/{name}/").status_code == 200

@@ -1,10 +1,14 @@
-"""The notification framework stays reusable: it never imports the project's apps."""
+"""The shape of the code: the framework stays liftable, apps import downward,
+and every part of notifications/ has one job it names."""
 
 import ast
+import re
 from pathlib import Path
 
-FRAMEWORK = Path(__file__).resolve().parent.parent / "notifications"
+ROOT = Path(__file__).resolve().parent.parent
+FRAMEWORK = ROOT / "notifications"
 PROJECT_APPS = {"accounts", "microblog"}
+MAX_MODULE_LINES = 400
 
 
 def imported_top_level_modules(path: Path) -> set[str]:
@@ -18,10 +22,75 @@ def imported_top_level_modules(path: Path) -> set[str]:
     return names
 
 
-def test_notifications_does_not_import_accounts_or_microblog():
+def framework_files(*suffixes: str) -> list[Path]:
+    return [
+        path
+        for path in FRAMEWORK.rglob("*")
+        if path.is_file() and path.suffix in suffixes and "__pycache__" not in path.parts
+    ]
+
+
+def test_notifications_code_and_tests_never_import_the_project():
     offenders = {
-        str(path.relative_to(FRAMEWORK)): sorted(imported_top_level_modules(path) & PROJECT_APPS)
-        for path in FRAMEWORK.rglob("*.py")
-        if "tests" not in path.parts
+        str(path.relative_to(ROOT)): sorted(imported_top_level_modules(path) & PROJECT_APPS)
+        for path in framework_files(".py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+# A project app named in a template: a URL name, a template path, or a lookup.
+PROJECT_REFERENCE = re.compile(r"\b(accounts|microblog)[:/.]", re.IGNORECASE)
+
+
+def test_notifications_templates_static_files_and_catalogue_never_name_the_project():
+    offenders = []
+    for path in framework_files(".html", ".txt", ".css", ".js", ".po"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if PROJECT_REFERENCE.search(line) or "Microblog" in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_notifications_pages_extend_its_own_layout_not_the_sites():
+    pages = (FRAMEWORK / "templates" / "notifications" / "pages").glob("*.html")
+    for page in pages:
+        assert page.read_text().startswith('{% extends "notifications/base.html" %}'), page
+
+
+def test_accounts_does_not_import_microblog():
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "accounts").rglob("*.py")
+        if "microblog" in imported_top_level_modules(path)
+    ]
+    assert offenders == []
+
+
+def test_only_the_queue_module_imports_django_q():
+    importers = sorted(
+        str(path.relative_to(FRAMEWORK))
+        for path in framework_files(".py")
+        if "tests" not in path.relative_to(FRAMEWORK).parts
+        and "django_q" in imported_top_level_modules(path)
+    )
+    assert importers == ["queue.py"]
+
+
+def test_nothing_reads_djangos_private_on_commit_list():
+    code = [path for path in ROOT.rglob("*.py") if ".venv" not in path.parts]
+    assert [str(p) for p in code if "run_on_commit" in p.read_text() and p != Path(__file__)] == []
+
+
+def test_every_framework_module_is_small_and_says_what_it_owns():
+    too_long, undocumented = [], []
+    for path in framework_files(".py"):
+        relative = path.relative_to(FRAMEWORK)
+        if {"tests", "migrations"} & set(relative.parts):
+            continue
+        source = path.read_text()
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            too_long.append(str(relative))
+        if source.strip() and not ast.get_docstring(ast.parse(source)):
+            undocumented.append(str(relative))
+    assert too_long == []
+    assert undocumented == []

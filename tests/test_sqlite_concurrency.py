@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 
+from notifications.tests.support.smtp import free_port
 from tests.support.processes import ManagedProcess, wait_until
-from tests.support.smtp import free_port
 
 FOLLOWS = 500
 

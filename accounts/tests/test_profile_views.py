@@ -2,6 +2,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -66,3 +68,13 @@ def test_last_seen_is_recorded_on_a_visit(user_client, user):
     user_client.get(reverse("timeline:explore"))
     user.refresh_from_db()
     assert user.last_seen is not None
+
+
+def test_staff_find_the_admin_in_the_site_navigation(client):
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    assert 'href="/admin/">Admin</a>' in client.get(reverse("timeline:explore")).text
+
+
+def test_other_users_see_no_admin_link(user_client):
+    assert 'href="/admin/"' not in user_client.get(reverse("timeline:explore")).text

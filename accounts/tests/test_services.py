@@ -158,3 +158,12 @@ def test_last_seen_is_written_at_most_once_per_interval(django_assert_num_querie
     assert user_touch_last_seen(user=user, now=later) is True
     user.refresh_from_db()
     assert user.last_seen == later
+
+
+def test_user_create_makes_a_superuser_only_when_asked():
+    plain = user_create(username="plain", email="plain@example.com", password="s3cret-pass")
+    admin = user_create(
+        username="admin1", email="admin1@example.com", password="s3cret-pass", superuser=True
+    )
+    assert (plain.is_staff, plain.is_superuser) == (False, False)
+    assert (admin.is_staff, admin.is_superuser) == (True, True)

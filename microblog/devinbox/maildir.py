@@ -48,12 +48,16 @@ def _open(maildir: Path) -> mailbox.Maildir:
 
 
 def _received_at(key: str) -> datetime:
-    """Delivery time, from the Maildir file name ("<seconds>.M<microseconds>P<pid>...")."""
+    """Delivery time, from the Maildir file name ("<seconds>.M<microseconds>P<pid>...").
+
+    A name that is not of that form, or whose time is out of range, sorts as
+    the epoch: a stray file in the Maildir must not break the inbox.
+    """
     seconds, _, rest = key.partition(".")
     micros = rest[1:].split("P", 1)[0] if rest.startswith("M") else "0"
     try:
         return datetime.fromtimestamp(int(seconds) + int(micros) / 1e6, tz=UTC)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return datetime.fromtimestamp(0, tz=UTC)
 
 
@@ -67,10 +71,13 @@ def caught_messages(*, maildir: Path, limit: int = 200) -> list[CaughtMessage]:
 
 
 def caught_message(*, maildir: Path, key: str) -> CaughtMessage | None:
+    """The message stored under `key`, or None for any key the Maildir does not
+    hold (the key comes from a URL: it is looked up, never used as a path)."""
     if not Path(maildir, "cur").is_dir():
         return None
     box = _open(maildir)
     try:
-        return CaughtMessage(key, _received_at(key), box[key])
+        message = box[key]
     except KeyError:
         return None
+    return CaughtMessage(key, _received_at(key), message)

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_q",
     "anymail",
+    "axes",
     "notifications",
     "accounts",
     "microblog",
@@ -45,12 +46,15 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "microblog.middleware.RejectUnstorableInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "accounts.middleware.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "microblog.urls"
@@ -97,6 +101,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
+# django-axes first: it refuses a locked-out sign-in before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_REDIRECT_URL = "timeline:home"
 LOGOUT_REDIRECT_URL = "timeline:explore"
 AUTH_PASSWORD_VALIDATORS = [
@@ -106,30 +115,62 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Throttled sign-in (django-axes) ------------------------------------------
+# After LOGIN_FAILURE_LIMIT failed attempts for one username (any case), or
+# from one client address, signing in is refused for LOGIN_LOCKOUT_MINUTES,
+# even with the right password. The lockout page is the same whether the
+# account exists or not. Behind a reverse proxy, PROXY_COUNT says how many
+# proxies append to X-Forwarded-For, so the client's own address is used.
+from datetime import timedelta  # noqa: E402
+
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_VERBOSE = False
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
-TIME_ZONE = "UTC"
+# The zone of pages and emails for people who have not chosen their own
+# (each user picks one on the profile page); times are stored in UTC.
+TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_TZ = True
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at fixed root URLs (/favicon.ico), served by WhiteNoise.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Avatars ------------------------------------------------------------------
+# Off: the site draws every avatar itself (initials on a colour). On: pictures
+# come from Gravatar, which then learns a hash of each shown user's email.
+AVATARS_GRAVATAR = env.bool("AVATARS_GRAVATAR", default=False)
+
 # --- Content Security Policy ------------------------------------------------
-# Everything the site needs comes from its own origin.
+# Everything the site needs comes from its own origin (and Gravatar's pictures
+# only when AVATARS_GRAVATAR asks for them).
 from django.utils.csp import CSP  # noqa: E402
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "https://www.gravatar.com", "data:"],
+    "img-src": [CSP.SELF, "data:", *(["https://www.gravatar.com"] if AVATARS_GRAVATAR else [])],
     "style-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "frame-src": [CSP.SELF],

@@ -16,8 +16,11 @@ RUN_ID = os.environ.setdefault("TEST_RUN_ID", str(os.getpid()))
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnop"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-SITE_URL = "http://testserver"
-NOTIFICATIONS = {**NOTIFICATIONS, "SITE_URL": SITE_URL}
+# Worker processes a browser test starts render links to its live server.
+SITE_URL = os.environ.get("TEST_SITE_URL", "http://testserver")
+# DIGEST_HOUR None: a digest whenever a test asks for one (the framework's own
+# tests cover the hour in each recipient's time zone).
+NOTIFICATIONS = {**NOTIFICATIONS, "SITE_URL": SITE_URL, "DIGEST_HOUR": None}
 ANYMAIL = {
     **ANYMAIL,
     "WEBHOOK_SECRET": "hook:secret",
@@ -31,7 +34,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_microblog_{RUN_ID}"}
 
-Q_CLUSTER = {**Q_CLUSTER, "name": f"microblog-test-{RUN_ID}", "workers": 1, "poll": 0.1}
+Q_CLUSTER = {
+    **Q_CLUSTER,
+    "name": f"microblog-test-{RUN_ID}",
+    "workers": int(os.environ.get("Q_WORKERS", "1")),
+    "poll": 0.1,
+}
 # Serve static files from the app directories without collectstatic.
 WHITENOISE_AUTOREFRESH = True
 STORAGES = {

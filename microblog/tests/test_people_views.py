@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -123,3 +124,16 @@ def test_profile_pages_use_a_constant_number_of_queries(
     grow(27)
     with django_assert_num_queries(expected):
         user_client.get(url)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/u/%00/", "/u/a%00b/followers/", "/u/a%00b/following/", "/avatars/%00.png"],
+)
+def test_a_nul_character_in_a_username_is_not_found(client, path):
+    assert Client(raise_request_exception=False).get(path).status_code == 404
+
+
+def test_following_a_username_with_a_nul_character_is_not_found(user_client):
+    response = user_client.post("/u/a%00b/follow/")
+    assert response.status_code == 404

@@ -2,13 +2,15 @@
 
 The log is history, not state: a row's status is changed by its own guarded
 UPDATE right after each send, so a worker killed mid-batch still resends at
-most the one email on the wire. What a killed worker's batch loses is its
-attempt entries; the sweep writes a "worker lost" entry for each row it takes
-back from a dead worker, so the history shows what happened.
+most the one email on the wire. Entries are written together, at the latest
+a second after they happened (FLUSH_SECONDS), so a killed worker loses at
+most that last second of them; every row taken back from a dead worker gets
+a "worker lost" entry of its own (dispatch.claim).
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from django.utils import timezone
@@ -18,8 +20,16 @@ from ..models import DeliveryAttempt, Notification
 Outcome = DeliveryAttempt.Outcome
 
 
+# How long an attempt entry may wait in memory before it is written.
+FLUSH_SECONDS = 1.0
+
+
 class AttemptLog(list[DeliveryAttempt]):
     """DeliveryAttempt rows of one batch, written together by flush()."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushed_at = time.monotonic()
 
     def record(
         self, row: Notification, outcome: str, *, started: datetime, error: str = ""
@@ -39,3 +49,9 @@ class AttemptLog(list[DeliveryAttempt]):
         if self:
             DeliveryAttempt.objects.bulk_create(self)
             self.clear()
+        self.flushed_at = time.monotonic()
+
+    def flush_if_due(self) -> None:
+        """Write what waited FLUSH_SECONDS or more (called between two sends)."""
+        if self and time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
+            self.flush()

@@ -11,8 +11,6 @@ records the heartbeat operators watch.
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 
 from django.db.models import QuerySet
@@ -22,12 +20,13 @@ from .. import queue
 from ..conf import conf
 from ..enqueue.wakeup import wake_pending_clear
 from ..models import Heartbeat, Notification
-from .claim import notifications_claim_due, notifications_release_expired_leases
+from .claim import (
+    notifications_claim_due,
+    notifications_release_expired_leases,
+    notifications_take_back_dead_claims,
+    worker_name,
+)
 from .send import notifications_send
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def delivery_tasks() -> int:
@@ -110,12 +109,13 @@ def heartbeat_record(*, name: str) -> Heartbeat:
 
 
 def sweep_outbox() -> int:
-    """Release expired leases, record the heartbeat, wake workers for due rows.
+    """Take back dead workers' rows, record the heartbeat, wake workers for due rows.
 
     Wake-up tasks can be lost (Redis drops in-flight tasks when it crashes, an
     enqueue can fail after commit); the rows are not, and this finds them.
     Returns the number of due rows found.
     """
+    notifications_take_back_dead_claims()
     notifications_release_expired_leases()
     heartbeat_record(name=Heartbeat.SWEEP)
     due = due_rows().count()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from email.utils import getaddresses
 from typing import Any
 
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.utils import timezone
 from .. import transitions
 from ..models import DeliveryAttempt, Notification
 from ..rendering import RenderedEmail
+from . import watch
 from .attempts import AttemptLog
 from .outcomes import Outcome, PreparedMessage
 from .policy import Failure, decide
@@ -47,6 +49,10 @@ def _content(rendered: RenderedEmail | None, to_address: str) -> dict[str, Any]:
     }
 
 
+def _recipients(message: Any) -> list[str]:
+    return [address for _, address in getaddresses(message.recipients())]
+
+
 def finish_stop(
     row: Notification,
     stop: transitions.Stop,
@@ -54,7 +60,12 @@ def finish_stop(
     rendered: RenderedEmail | None = None,
     to_address: str = "",
 ) -> Outcome:
-    """The row must not be sent (obsolete, preference, suppression): it ends `stop.status`."""
+    """The row must not be sent (obsolete, preference, suppression): it ends
+    `stop.status`, or waits until `stop.until` (quiet hours)."""
+    if stop.until is not None:
+        transitions.defer(row=row, until=stop.until, reason=stop.reason)
+        watch.rearm()
+        return Outcome.DEFERRED
     content = _content(rendered, to_address)
     transitions.finish(row=row, status=stop.status, reason=stop.reason, **content)
     return _STOP_OUTCOMES[stop.status]
@@ -81,6 +92,8 @@ def finish_failure(
     if decision.next_attempt_at is not None:
         fields["next_attempt_at"] = decision.next_attempt_at
     transitions.finish(row=row, status=decision.status, reason=decision.reason, **fields)
+    if decision.next_attempt_at is not None:
+        watch.rearm()  # this process's watcher wakes a worker when the backoff ends
     return decision.outcome
 
 
@@ -95,6 +108,11 @@ def finish_sent(
     """The server or ESP accepted the message."""
     row = prepared.row
     log.record(row, DeliveryAttempt.Outcome.SENT, started=started)
+    fields = _content(prepared.rendered, prepared.to_address)
+    if prepared.left_out:
+        sent_to = {a: "sent" for a in _recipients(prepared.message) if a not in prepared.left_out}
+        left_out = {a: transitions.reason_suppressed(why) for a, why in prepared.left_out.items()}
+        fields["address_outcomes"] = {**sent_to, **left_out}
     transitions.finish(
         row=row,
         status=Status.SENT,
@@ -102,6 +120,6 @@ def finish_sent(
         sent_at=timezone.now(),
         provider=provider,
         provider_message_id=message_id[:255],
-        **_content(prepared.rendered, prepared.to_address),
+        **fields,
     )
     return Outcome.SENT

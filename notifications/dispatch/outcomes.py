@@ -20,6 +20,7 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"  # obsolete, recipient gone, category turned off
     HELD = "held"  # the recipient now gets this category by digest
     SUPPRESSED = "suppressed"  # the address is on the suppression list
+    DEFERRED = "deferred"  # the recipient's quiet hours: due again when they end
     LEASE_LOST = "lease lost"  # another worker owns the row now: not ours to finish
 
     @property
@@ -43,6 +44,8 @@ class PreparedMessage:
     message: EmailMessage
     to_address: str
     rendered: RenderedEmail | None = None
+    # A message to several addresses: the ones left out, and why.
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -10,6 +10,7 @@ either may have changed since the row was written. What cannot go ends here
 from __future__ import annotations
 
 import logging
+from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from django.db.models.functions import Lower
@@ -17,7 +18,7 @@ from django.utils import timezone, translation
 
 from .. import preferences, transitions
 from ..channels.email import build_message
-from ..models import EMAIL_KIND, Notification, Preference, Suppression
+from ..models import EMAIL_KIND, Notification, Preference, QuietHours, Suppression
 from ..recipients import recipient_address, recipient_can_receive
 from ..rendering import notification_language, render_notification
 from ..suppression import normalize_address
@@ -39,28 +40,40 @@ def send_address(row: Notification) -> str:
     return row.to_address or ""
 
 
+def row_addresses(row: Notification) -> list[str]:
+    """Every address a row goes to: one for a typed row, all of a stored message's."""
+    if row.kind == EMAIL_KIND and row.message:
+        fields = [
+            *row.message.get("to", []),
+            *row.message.get("cc", []),
+            *row.message.get("bcc", []),
+        ]
+        return [address for _, address in getaddresses(fields) if address]
+    return [send_address(row)]
+
+
 def _maybe_blocked(rows: list[Notification]) -> set[int]:
     """Ids of the rows a preference or suppression might stop, in two queries per batch.
 
-    A superset: a row whose recipient has any preference other than the
-    default, or whose address has a suppression entry. Only these rows pay
+    A superset: a row whose recipient has any email preference other than
+    the default or quiet hours, or whose address has a suppression entry. Only these rows pay
     for preferences.send_time_stop's own queries; for all others it would
     find no preference row and no suppression entry.
     """
     user_ids = {row.recipient_id for row in rows if row.recipient_id}
     configured = set(
-        Preference.objects.filter(user_id__in=user_ids)
+        Preference.objects.filter(user_id__in=user_ids, channel=Preference.Channel.EMAIL)
         .exclude(mode=preferences.DEFAULT_MODE)
         .values_list("user_id", flat=True)
-    )
-    addresses = {row.pk: normalize_address(send_address(row)) for row in rows}
+    ) | set(QuietHours.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+    addresses = {row.pk: {normalize_address(a) for a in row_addresses(row)} for row in rows}
     suppressed = set(
         Suppression.objects.annotate(lower=Lower("address"))
-        .filter(lower__in={a for a in addresses.values() if a})
+        .filter(lower__in=set().union(*addresses.values()) - {""})
         .values_list("lower", flat=True)
     )
     return {
-        row.pk for row in rows if row.recipient_id in configured or addresses[row.pk] in suppressed
+        row.pk for row in rows if row.recipient_id in configured or addresses[row.pk] & suppressed
     }
 
 
@@ -137,7 +150,16 @@ def _prepare(
             failure = Failure(True, f"rendering failed: {type(error).__name__}: {error}"[:1000])
             return finish_failure(row, failure, started=started, log=log)
     address = send_address(row)
-    if check_blocks:
+    addresses = row_addresses(row)
+    left_out: dict[str, str] = {}
+    if check_blocks and len(addresses) > 1:
+        left_out = preferences.suppressed_addresses(
+            addresses=addresses, transactional=row.transactional
+        )
+        if len(left_out) == len(set(addresses)):
+            stop = transitions.Stop(Status.SUPPRESSED, _reason_all_suppressed(left_out))
+            return finish_stop(row, stop)
+    elif check_blocks:
         stop = preferences.send_time_stop(notification=row, address=address)
         if stop is not None:
             return finish_stop(row, stop, rendered=rendered, to_address=address)
@@ -148,4 +170,22 @@ def _prepare(
         return finish_failure(
             row, failure, started=started, log=log, rendered=rendered, to_address=address
         )
-    return PreparedMessage(row=row, message=message, to_address=address, rendered=rendered)
+    if left_out:
+        _leave_out(message, left_out)
+    return PreparedMessage(
+        row=row, message=message, to_address=address, rendered=rendered, left_out=left_out
+    )
+
+
+def _reason_all_suppressed(left_out: dict[str, str]) -> str:
+    return "; ".join(
+        f"{address}: {transitions.reason_suppressed(why)}" for address, why in left_out.items()
+    )
+
+
+def _leave_out(message: Any, left_out: dict[str, str]) -> None:
+    """Take suppressed addresses off a message's To, Cc and Bcc (the others still get it)."""
+    gone = {normalize_address(a) for a in left_out}
+    for name in ("to", "cc", "bcc"):
+        kept = [a for a in getattr(message, name) if normalize_address(parseaddr(a)[1]) not in gone]
+        setattr(message, name, kept)

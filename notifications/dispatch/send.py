@@ -147,5 +147,6 @@ def _send_prepared(
                     "notification %s sent in %.0f ms", row.pk, (time.monotonic() - clock) * 1000
                 )
             report.add(row, outcome)
+            log.flush_if_due()
     finally:
         connection.close()

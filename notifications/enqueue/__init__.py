@@ -1,10 +1,12 @@
-"""Enqueue: writing outbox rows in the caller's transaction, and waking the workers after it.
+"""Enqueue: writing outbox rows and in-app items in the caller's transaction,
+and waking the workers after it.
 
 No rendering and no network I/O happen here: a request pays for a row (or a
 merge into one) and an after-commit wake-up, nothing else. The modules:
 
 * ``rows``: the one row builder every row comes from;
 * ``coalesce``: merging a burst of events into one row, and withdrawing actors;
+* ``inapp``: the in-app items written beside the rows, coalesced the same way;
 * ``wakeup``: the wake-up after commit.
 """
 
@@ -16,14 +18,17 @@ from typing import Any
 
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .. import preferences
 from ..conf import conf
 from ..mailapi import serialize_message
 from ..models import EMAIL_KIND, Notification
 from ..recipients import recipient_address, user_with_address
-from ..types import registry
+from ..timing import email_due
+from ..types import EMAIL, NotificationType, registry
 from .coalesce import coalesce, withdraw_actor
+from .inapp import in_app_wanted, item_record, items_withdraw_actor
 from .rows import build_row
 from .wakeup import wake_on_commit
 
@@ -46,53 +51,110 @@ def notification_enqueue(
     actor_id: int | None = None,
     send_at: datetime | None = None,
 ) -> Notification | None:
-    """Write an outbox row for `recipient` in the current transaction.
+    """Write what an event means for `recipient`, in the current transaction.
 
-    Returns the row (possibly an existing one the event was merged into), or
-    None when nothing needs sending (duplicate `dedupe_key`, no address,
-    NOTIFICATIONS["ENABLED"] off). For coalescing types `actor_id` names who
-    caused the event.
+    On the email channel an outbox row (new, or the pending row the event
+    was merged into), and on the in-app channel an item of the recipient's
+    feed (new, or merged the same way), each as the type's channels and the
+    recipient's preferences say. Returns the outbox row, or None when there
+    is no email to send (an in-app-only type, a duplicate `dedupe_key`, no
+    address, NOTIFICATIONS["ENABLED"] off). For coalescing types `actor_id`
+    names who caused the event.
 
     A new row is stored `held` for the daily digest, not queued, when the
     recipient gets its category by digest or has reached the hourly ceiling.
+    It is due later when the recipient wants it only if not seen in the app
+    (UNSEEN_DELAY), or is in their quiet hours.
     """
     if not conf.ENABLED:
         return None
     kind_type = registry.get(kind)
-    if not recipient_address(recipient):
-        return None
+    if kind_type.coalesce and actor_id is None:
+        raise ValueError(f"{kind!r} coalesces events and needs an actor_id")
     params = dict(params or {})
-    if kind_type.coalesce:
-        if actor_id is None:
-            raise ValueError(f"{kind!r} coalesces events and needs an actor_id")
-        row = coalesce(kind=kind, recipient=recipient, actor_id=actor_id, params=params)
-    else:
-        if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        hold = preferences.enqueue_hold_reason(recipient=recipient, category=kind_type.category)
-        row = build_row(
-            kind=kind,
+    in_app = in_app_wanted(recipient=recipient, kind_type=kind_type)
+    row = None
+    if EMAIL in kind_type.channels and recipient_address(recipient):
+        row = _email_row(
+            kind_type=kind_type,
             recipient=recipient,
             params=params,
             dedupe_key=dedupe_key,
-            due=send_at,
-            hold_reason=hold,
+            actor_id=actor_id,
+            send_at=send_at,
+            in_app=in_app,
         )
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            if dedupe_key:  # a concurrent request stored the same event
-                return None
-            raise
-    if row.status == Notification.Status.QUEUED:
+        if row is None:
+            return None  # the same event again: its item exists too
+    if in_app:
+        item_record(
+            kind_type=kind_type,
+            recipient=recipient,
+            params=params,
+            actor_id=actor_id,
+            dedupe_key=dedupe_key,
+            notification=row,
+        )
+    if row is not None and row.status == Notification.Status.QUEUED:
         wake_on_commit()
     return row
 
 
+def _email_row(
+    *,
+    kind_type: NotificationType,
+    recipient: Any,
+    params: dict[str, Any],
+    dedupe_key: str | None,
+    actor_id: int | None,
+    send_at: datetime | None,
+    in_app: bool,
+) -> Notification | None:
+    category = kind_type.category
+    mode = None
+    if not category.transactional:
+        mode = preferences.preference_mode(user_id=recipient.pk, category=category.key)
+    waits = in_app and mode == preferences.Mode.UNSEEN
+    if kind_type.coalesce:
+        return coalesce(
+            kind=kind_type.key,
+            recipient=recipient,
+            actor_id=actor_id,
+            params=params,
+            mode=mode,
+            waits_to_be_seen=waits,
+        )
+    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    now = timezone.now()
+    due = send_at or now
+    if not category.transactional:
+        due = max(due, email_due(recipient=recipient, now=now, waits_to_be_seen=waits))
+    row = build_row(
+        kind=kind_type.key,
+        recipient=recipient,
+        params=params,
+        dedupe_key=dedupe_key,
+        due=due,
+        hold_reason=preferences.enqueue_hold_reason(
+            recipient=recipient, category=category, mode=mode
+        ),
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        if dedupe_key:  # a concurrent request stored the same event
+            return None
+        raise
+    return row
+
+
 def notification_withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
-    """An undone event (an unfollow) takes its actor off the recipient's pending rows."""
-    return withdraw_actor(kind=kind, recipient_id=recipient_id, actor_id=actor_id)
+    """An undone event (an unfollow) takes its actor off the recipient's pending
+    rows and unread in-app items; returns how many were changed."""
+    changed = withdraw_actor(kind=kind, recipient_id=recipient_id, actor_id=actor_id)
+    return changed + items_withdraw_actor(kind=kind, recipient_id=recipient_id, actor_id=actor_id)
 
 
 def notification_store_message(*, message: EmailMessage) -> Notification:

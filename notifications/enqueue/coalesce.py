@@ -14,13 +14,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .. import preferences, transitions
 from ..conf import conf
+from ..exceptions import NotificationsError
 from ..models import Notification
+from ..timing import email_due
 from ..types import registry
 from .rows import build_row
 
@@ -39,8 +41,13 @@ _RECENT_FIELDS = (
     "sent_at",
 )
 
-# Merges that lose a race to another merge try again this many times.
-_MERGE_TRIES = 5
+# Rounds of "merge into the pending row, or create it" before giving up; a
+# round is lost only to a worker's claim or a concurrent insert.
+_MERGE_TRIES = 10
+
+
+class CoalescingContention(NotificationsError):
+    """The pending row of a group kept changing under us (never seen in practice)."""
 
 
 def group_key(kind: str, recipient_id: int) -> str:
@@ -71,60 +78,94 @@ def _recent_rows(*, recipient_id: int, group: str, now: datetime) -> list[Notifi
 
 
 def _merge(row: Notification, *, actor_id: int, now: datetime) -> bool:
-    """Add `actor_id` to a pending row; False when a worker or another merge got there first.
-
-    The version check (updated_at) makes a concurrent merge try again
-    instead of losing an actor; the pending check loses to a worker's claim.
-    """
+    """Add `actor_id` to a pending row; False when a worker claimed it first."""
     actors = list(row.params.get("actor_ids", []))
     if actor_id in actors:
         return True
     merged = {**row.params, "actor_ids": [*actors, actor_id]}
-    won = Notification.objects.filter(transitions.PENDING, pk=row.pk, updated_at=row.updated_at)
-    if not won.update(params=merged, updated_at=now):
+    if not Notification.objects.filter(transitions.PENDING, pk=row.pk).update(
+        params=merged, updated_at=now
+    ):
         return False
     row.params = merged
     return True
 
 
-def coalesce(*, kind: str, recipient: Any, actor_id: int, params: dict[str, Any]) -> Notification:
+def lock_group(group: str) -> None:
+    """Serialise the events of one group until the transaction ends.
+
+    On PostgreSQL a transaction-scoped advisory lock: an event to the same
+    recipient waits here, then reads what the first one committed. SQLite
+    runs one writing transaction at a time already (IMMEDIATE transactions).
+    Either way the one-pending-row constraint backs this up.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [group])
+
+
+def coalesce(
+    *,
+    kind: str,
+    recipient: Any,
+    actor_id: int,
+    params: dict[str, Any],
+    mode: str | None = None,
+    waits_to_be_seen: bool = False,
+) -> Notification:
     """Merge `actor_id` into the recipient's pending row of `kind`, or start one.
 
-    A new row is stored held when preferences.enqueue_hold_reason says so.
+    A new row is stored held when preferences.enqueue_hold_reason says so
+    (the hourly ceiling is counted in the same read, under the same lock);
+    `mode` is the recipient's email mode for the category, when known. A new
+    row waits for the recipient to see the event in the app, or for their
+    quiet hours to end, when timing.email_due says so.
     """
     group = group_key(kind, recipient.pk)
     kind_type = registry.get(kind)
     window = timedelta(seconds=conf.COALESCE_WINDOW)
-    for _ in range(_MERGE_TRIES):
-        now = timezone.now()
-        recent = _recent_rows(recipient_id=recipient.pk, group=group, now=now)
-        members = [r for r in recent if r.group_key == group]
-        pending = next((r for r in members if _is_pending(r)), None)
-        if pending is None:
-            break
-        if _merge(pending, actor_id=actor_id, now=now):
-            return pending
-    previous = next(
-        (r for r in members if r.created_at >= now - window and r.status != Status.CANCELLED),
-        None,
-    )
-    due = max(now, previous.created_at + window) if previous else now
-    count = None
-    if conf.HOURLY_LIMIT:
-        count = sum(1 for r in recent if preferences.counts_as_recent_email(r, now=now))
-    hold = preferences.enqueue_hold_reason(
-        recipient=recipient, category=kind_type.category, recent_count=count
-    )
-    row = build_row(
-        kind=kind,
-        recipient=recipient,
-        params={**params, "actor_ids": [actor_id]},
-        group_key=group,
-        due=due,
-        hold_reason=hold,
-    )
-    row.save(force_insert=True)
-    return row
+    with transaction.atomic():
+        lock_group(group)
+        for _ in range(_MERGE_TRIES):
+            now = timezone.now()
+            recent = _recent_rows(recipient_id=recipient.pk, group=group, now=now)
+            members = [r for r in recent if r.group_key == group]
+            pending = next((r for r in members if _is_pending(r)), None)
+            if pending is not None:
+                if _merge(pending, actor_id=actor_id, now=now):
+                    return pending
+                continue  # a worker claimed it just now: start the next one
+            previous = next(
+                (
+                    r
+                    for r in members
+                    if r.created_at >= now - window and r.status != Status.CANCELLED
+                ),
+                None,
+            )
+            count = None
+            if conf.HOURLY_LIMIT:
+                count = sum(1 for r in recent if preferences.counts_as_recent_email(r, now=now))
+            row = build_row(
+                kind=kind,
+                recipient=recipient,
+                params={**params, "actor_ids": [actor_id]},
+                group_key=group,
+                due=max(
+                    email_due(recipient=recipient, now=now, waits_to_be_seen=waits_to_be_seen),
+                    previous.created_at + window if previous else now,
+                ),
+                hold_reason=preferences.enqueue_hold_reason(
+                    recipient=recipient, category=kind_type.category, recent_count=count, mode=mode
+                ),
+            )
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            except IntegrityError:
+                continue  # another transaction made the pending row: merge into it
+            return row
+    raise CoalescingContention(f"{group}: could not merge or create a row")
 
 
 def withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
@@ -135,10 +176,10 @@ def withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
     Returns the number of rows changed.
     """
     changed = 0
+    group = group_key(kind, recipient_id)
     with transaction.atomic():
-        rows = Notification.objects.select_for_update().filter(
-            transitions.PENDING, group_key=group_key(kind, recipient_id)
-        )
+        lock_group(group)  # a concurrent merge must not put the actor back
+        rows = Notification.objects.select_for_update().filter(transitions.PENDING, group_key=group)
         for row in rows:
             actors = list(row.params.get("actor_ids", []))
             if actor_id not in actors:

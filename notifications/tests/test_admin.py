@@ -6,19 +6,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import Follow
-from accounts.tests.factories import UserFactory
-from notifications.models import Notification, Suppression
+from notifications.admin.records import PreferenceAdmin
+from notifications.models import Notification, Preference, Suppression
+from notifications.preferences import preference_set
+from notifications.tests.factories import UserFactory
+from notifications.tests.testapp.models import Wave
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
-
-
-@pytest.fixture
-def staff_client():  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.fixture
@@ -30,7 +25,7 @@ def user_client():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def sent_row(outbox_mailers, smtp_sink, alice, bob, deliver):  # type: ignore[no-untyped-def]
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
     deliver()
     return Notification.objects.get()
 
@@ -78,7 +73,7 @@ def test_the_detail_page_shows_the_html_in_a_sandboxed_iframe(staff_client, sent
     html_url = reverse("admin:notifications_notification_html", args=[sent_row.pk])
     assert f'<iframe sandbox="" src="{html_url}"' in body
     assert "List-Unsubscribe" in body
-    assert "bob is now following you!" in body
+    assert "bob waved at you" in body
 
 
 def test_the_email_html_is_served_for_framing_under_its_own_policy(staff_client, sent_row):
@@ -100,7 +95,7 @@ def test_the_email_html_is_not_for_non_staff(user_client, sent_row):
 
 
 def test_preview_html_of_each_type_and_language(staff_client):
-    for key in ("new_follower", "mention"):
+    for key in ("waved", "note", "security_alert", "digest"):
         for code in ("en", "zh-hans"):
             url = reverse("admin:notifications_preview_html", args=[key, code])
             response = staff_client.get(url)
@@ -121,10 +116,11 @@ def test_the_dashboard_draws_the_hourly_chart(staff_client, sent_row):
 
 def test_the_preview_renders_every_type_in_every_language(staff_client):
     body = staff_client.get(reverse("admin:notifications_preview")).content.decode()
-    for key in ("new_follower", "mention"):
+    for key in ("waved", "note", "security_alert", "digest"):
         assert f"{key} · English" in body
         assert f"{key} · 简体中文" in body
-    assert "bob, carol and 2 others are now following you" in body
+    assert "bob, carol and 2 others waved at you" in body  # from a sample context
+    assert "Security alert: a new sign-in" in body  # from sample params
     assert "errornote" not in body
 
 
@@ -214,3 +210,31 @@ def test_a_suppression_added_by_staff_is_stored_lower_cased(staff_client):
         {"address": " Bar@Example.com ", "reason": "manual", "note": "asked by phone"},
     )
     assert Suppression.objects.get().address == "bar@example.com"
+
+
+# --- a project's own user model ---------------------------------------------------
+
+
+def test_preferences_are_searched_by_the_user_models_username_and_email_fields(
+    staff_client, alice, bob
+):
+    preference_set(user=alice, category="waves", mode=Preference.Mode.OFF)
+    preference_set(user=bob, category="waves", mode=Preference.Mode.OFF)
+    url = reverse("admin:notifications_preference_changelist")
+
+    by_username = staff_client.get(url, {"q": "alice"}).context["cl"].result_list
+    by_email = staff_client.get(url, {"q": "bob@example"}).context["cl"].result_list
+
+    assert [row.user for row in by_username] == [alice]
+    assert [row.user for row in by_email] == [bob]
+
+
+def test_preference_search_follows_username_field_and_email_field(monkeypatch, rf):
+    from django.contrib import admin
+    from django.contrib.auth.models import User
+
+    monkeypatch.setattr(User, "USERNAME_FIELD", "email")
+    monkeypatch.setattr(User, "EMAIL_FIELD", "last_name")
+    model_admin = PreferenceAdmin(Preference, admin.site)
+
+    assert model_admin.get_search_fields(rf.get("/")) == ("user__email", "user__last_name")

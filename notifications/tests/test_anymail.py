@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Follow
 from notifications.models import Notification
-from tests.support.fake_esp import FakeEsp
+from notifications.tests.support.fake_esp import FakeEsp, postmark_ok
+from notifications.tests.testapp.models import Wave
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
@@ -29,16 +29,16 @@ def fake_esp(settings):  # type: ignore[no-untyped-def]
 def test_the_esp_receives_the_type_as_tag_and_the_outbox_id_as_metadata(
     fake_esp, alice, bob, deliver
 ):
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
     deliver()
 
     [request] = fake_esp.requests
     payload = request.json()
     row = Notification.objects.get()
     assert payload["To"] == "alice@example.com"
-    assert payload["Tag"] == "new_follower"
+    assert payload["Tag"] == "waved"
     assert payload["Metadata"] == {"notification_id": str(row.pk)}
-    assert payload["Subject"] == "bob is now following you!"
+    assert payload["Subject"] == "bob waved at you"
     assert "HtmlBody" in payload and "TextBody" in payload
     assert row.status == Status.SENT
     assert row.provider == "postmark"
@@ -47,13 +47,11 @@ def test_the_esp_receives_the_type_as_tag_and_the_outbox_id_as_metadata(
 
 def test_an_esp_500_is_retried(fake_esp, alice, bob, deliver, make_due):
     fake_esp.responder = lambda request: (500, {"ErrorCode": 500, "Message": "oops"})
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
     deliver()
     row = Notification.objects.get()
     assert row.status == Status.QUEUED
     assert "500" in row.last_error
-
-    from tests.support.fake_esp import postmark_ok
 
     fake_esp.responder = postmark_ok
     make_due()
@@ -74,7 +72,7 @@ def test_an_inactive_recipient_fails_the_row(fake_esp, alice, bob, deliver):
             "complaint. ",
         },
     )
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
     deliver()
     row = Notification.objects.get()
     assert row.status == Status.FAILED
@@ -93,6 +91,6 @@ def test_an_unreachable_esp_is_retried(settings, alice, bob, deliver):
             "OPTIONS": {"server_token": "x", "api_url": url},
         },
     }
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
     deliver()
     assert Notification.objects.get().status == Status.QUEUED

@@ -14,12 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
-from microblog.models import Post
 from notifications.models import Notification
 from notifications.preferences import recent_email_count
 from notifications.rendering import render_type
 from notifications.tasks import send_daily_digests
+from notifications.tests.factories import UserFactory
+from notifications.tests.testapp.models import Note, Wave
 from notifications.types import registry
 
 Status = Notification.Status
@@ -33,15 +33,15 @@ def limit(settings):  # type: ignore[no-untyped-def]
     return 3
 
 
-def mention(author, name: str, n: int) -> Post:  # type: ignore[no-untyped-def]
-    return Post.objects.create(author=author, body=f"Post {n} for @{name}")
+def note(author, recipient, n: int) -> Note:  # type: ignore[no-untyped-def]
+    return Note.objects.create(author=author, recipient=recipient, body=f"Note {n}")
 
 
 def test_the_excess_over_the_hourly_ceiling_is_folded_into_the_digest(
     limit, outbox_mailers, smtp_sink, alice, bob, deliver
 ):
     for n in range(5):
-        mention(bob, "alice", n)
+        note(bob, alice, n)
 
     statuses = list(Notification.objects.order_by("id").values_list("status", flat=True))
     assert statuses == [Status.QUEUED] * 3 + [Status.HELD] * 2
@@ -55,8 +55,8 @@ def test_the_excess_over_the_hourly_ceiling_is_folded_into_the_digest(
     assert len(smtp_sink.messages) == 4
     digest = smtp_sink.messages[-1]
     assert digest.header("Subject") == "Your daily digest: 2 new notifications"
-    # Both held mentions read "bob mentioned you": one line, counted.
-    assert "- bob mentioned you (\u00d72)" in digest.part("text/plain")
+    # Both held notes read "bob left you a note": one line, counted.
+    assert "- bob left you a note (\u00d72)" in digest.part("text/plain")
     assert Notification.objects.filter(status=Status.HELD).count() == 0
 
 
@@ -65,11 +65,11 @@ def test_the_ceiling_counts_sent_and_queued_emails_of_the_last_hour_only(
 ):
     with time_machine.travel(timezone.now() - timedelta(minutes=90)):
         for n in range(3):
-            mention(bob, "alice", n)
+            note(bob, alice, n)
         deliver()
     assert recent_email_count(recipient_id=alice.pk) == 0
 
-    mention(bob, "alice", 3)
+    note(bob, alice, 3)
 
     assert Notification.objects.order_by("-id").first().status == Status.QUEUED
     assert recent_email_count(recipient_id=alice.pk) == 1
@@ -77,18 +77,16 @@ def test_the_ceiling_counts_sent_and_queued_emails_of_the_last_hour_only(
 
 def test_the_ceiling_is_per_recipient(limit, alice, bob):
     for n in range(3):
-        mention(bob, "alice", n)
+        note(bob, alice, n)
 
-    mention(alice, "bob", 0)
+    note(alice, bob, 0)
 
     assert Notification.objects.get(recipient=bob).status == Status.QUEUED
 
 
-def test_coalesced_followers_count_as_one_email(limit, alice):
-    from accounts.models import Follow
-
+def test_coalesced_wavers_count_as_one_email(limit, alice):
     for n in range(6):
-        Follow.objects.create(follower=UserFactory(username=f"fan{n}"), followed=alice)
+        Wave.objects.create(actor=UserFactory(username=f"fan{n}"), target=alice)
 
     # Merged into one pending email: one row, not held.
     [row] = Notification.objects.all()
@@ -98,18 +96,29 @@ def test_coalesced_followers_count_as_one_email(limit, alice):
 
 def test_the_ceiling_never_holds_account_mail(limit, outbox_mailers, alice, bob):
     for n in range(3):
-        mention(bob, "alice", n)
+        note(bob, alice, n)
 
-    Client().post(reverse("accounts:password_reset"), {"email": "alice@example.com"})
+    Client().post(reverse("password_reset"), {"email": "alice@example.com"})
 
     reset = Notification.objects.get(kind="email")
     assert reset.status == Status.QUEUED and reset.transactional
 
 
+def test_the_ceiling_never_holds_a_transactional_type(limit, alice, bob):
+    from notifications.tests.testapp.notifications import security_alert_notify
+
+    for n in range(3):
+        note(bob, alice, n)
+
+    alert = security_alert_notify(user=alice, what="a new sign-in")
+
+    assert alert.status == Status.QUEUED and alert.transactional
+
+
 def test_a_ceiling_of_zero_holds_nothing(settings, alice, bob):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "HOURLY_LIMIT": 0}
     for n in range(25):
-        mention(bob, "alice", n)
+        note(bob, alice, n)
 
     assert not Notification.objects.filter(status=Status.HELD).exists()
 
@@ -120,7 +129,7 @@ def test_a_ceiling_of_zero_holds_nothing(settings, alice, bob):
 def test_notification_emails_carry_one_click_unsubscribe_headers(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    mention(bob, "alice", 1)
+    note(bob, alice, 1)
     deliver()
 
     [received] = smtp_sink.messages
@@ -132,7 +141,7 @@ def test_notification_emails_carry_one_click_unsubscribe_headers(
 
 
 def test_password_reset_mail_has_no_unsubscribe_headers(outbox_mailers, smtp_sink, alice, deliver):
-    Client().post(reverse("accounts:password_reset"), {"email": "alice@example.com"})
+    Client().post(reverse("password_reset"), {"email": "alice@example.com"})
     deliver()
 
     [received] = smtp_sink.messages
@@ -142,10 +151,22 @@ def test_password_reset_mail_has_no_unsubscribe_headers(outbox_mailers, smtp_sin
     assert "unsubscribe" not in received.part("text/plain").lower()
 
 
+def test_a_transactional_type_has_no_unsubscribe_link_or_headers(alice):
+    kind = registry.get("security_alert")
+
+    rendered = render_type(
+        kind=kind, context={"what": "a new sign-in"}, language="en", recipient=alice
+    )
+
+    assert rendered.headers == {}
+    assert "/notifications/unsubscribe/" not in rendered.body_text + rendered.body_html
+    assert "/notifications/preferences/" in rendered.body_html
+
+
 # --- the shared HTML layout ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["new_follower", "mention", "digest"])
+@pytest.mark.parametrize("key", ["waved", "note", "digest"])
 def test_every_email_has_the_shared_header_footer_and_a_plain_text_part_that_stands_alone(
     alice, key
 ):
@@ -170,8 +191,8 @@ def test_every_email_has_the_shared_header_footer_and_a_plain_text_part_that_sta
 
 
 def test_the_base_template_offers_a_dark_colour_scheme(alice):
-    kind = registry.get("new_follower")
+    kind = registry.get("waved")
     html = render_to_string(
-        "accounts/email/new_follower.html", {**kind.sample_context(), "recipient": alice}
+        "testapp/email/waved.html", {**kind.sample_context(), "recipient": alice}
     )
     assert "@media (prefers-color-scheme: dark)" in html

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from django.core.management import call_command
+
 from notifications.checks import check_notifications, check_site_url_https
 
 
@@ -59,3 +62,20 @@ def test_plain_http_site_url_in_production(settings):
 def test_nonsense_numbers(settings):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "BATCH_SIZE": 0}
     assert ids(check_notifications()) == ["notifications.E006"]
+
+
+def test_an_unknown_job_backend(settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "JOB_BACKEND": "celery"}
+    assert ids(check_notifications()) == ["notifications.E008"]
+
+
+def test_with_django_tasks_the_q2_settings_are_not_checked(settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "JOB_BACKEND": "django_tasks"}
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "max_attempts": 0, "retry": 1}
+    assert check_notifications() == []
+
+
+@pytest.mark.django_db
+def test_the_framework_test_project_passes_every_system_check(capsys):
+    call_command("check")
+    assert "System check identified no issues" in capsys.readouterr().out

@@ -10,9 +10,6 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Follow
-from accounts.tests.factories import UserFactory
-from microblog.models import Post
 from notifications.dispatch import (
     notifications_claim_due,
     notifications_release_expired_leases,
@@ -21,28 +18,30 @@ from notifications.dispatch import (
 from notifications.enqueue import notification_enqueue
 from notifications.models import DeliveryAttempt, Notification
 from notifications.tasks import sweep
+from notifications.tests.factories import UserFactory
+from notifications.tests.testapp.models import Note, Wave
 from notifications.types import Category, NotificationType, registry
 
 Status = Notification.Status
 pytestmark = pytest.mark.django_db
 
 
-def test_a_new_follower_gets_exactly_one_email_with_text_html_and_absolute_links(
+def test_a_wave_gets_exactly_one_email_with_text_html_and_absolute_links(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
 
     deliver()
 
     [received] = smtp_sink.messages
     assert received.envelope_to == ["alice@example.com"]
-    assert received.header("Subject") == "bob is now following you!"
+    assert received.header("Subject") == "bob waved at you"
     text = received.part("text/plain")
     html = received.part("text/html")
-    assert "bob is now following you!" in text
-    assert "http://testserver/u/bob/" in text
-    assert 'href="http://testserver/u/bob/"' in html
-    assert bob.avatar_url(96).replace("&", "&amp;") in html
+    assert "bob waved at you" in text
+    assert "http://testserver/people/bob/" in text
+    assert 'href="http://testserver/people/bob/"' in html
+    assert 'src="https://pictures.example.com/bob.png"' in html
     assert 'style="' in html  # CSS inlined
     assert "@media (prefers-color-scheme: dark)" in html
     row = Notification.objects.get()
@@ -56,32 +55,45 @@ def test_a_new_follower_gets_exactly_one_email_with_text_html_and_absolute_links
 
 def test_email_is_rendered_in_the_recipients_language(outbox_mailers, smtp_sink, bob, deliver):
     chen = UserFactory(username="chen", email="chen@example.com", language="zh-hans")
-    Follow.objects.create(follower=bob, followed=chen)
+    Wave.objects.create(actor=bob, target=chen)
     deliver()
     row = Notification.objects.get()
     assert row.language == "zh-hans"
     assert '<html lang="zh-hans">' in row.body_html
 
 
-def test_a_mention_emails_the_mentioned_user_once_with_the_post(
+def test_a_note_emails_its_recipient_once_with_the_note(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    post = Post.objects.create(author=bob, body="Lunch, @alice? And @ALICE again, @nobody, @bob")
+    note = Note.objects.create(author=bob, recipient=alice, body="Lunch at noon?")
+    notification_enqueue(  # the same event told twice: its dedupe key makes it one email
+        kind="note", recipient=alice, params={"note_id": note.pk}, dedupe_key=f"note:{note.pk}"
+    )
 
     deliver()
 
     [received] = smtp_sink.messages
     assert received.envelope_to == ["alice@example.com"]
-    assert received.header("Subject") == "bob mentioned you"
-    assert "Lunch, @alice?" in received.part("text/plain")
-    assert f"#post-{post.pk}" in received.part("text/plain")
-    assert "http://testserver/u/bob/" in received.part("text/html")
-    assert Notification.objects.get().kind == "mention"
+    assert received.header("Subject") == "bob left you a note"
+    assert "Lunch at noon?" in received.part("text/plain")
+    assert "http://testserver/people/bob/" in received.part("text/html")
+    assert Notification.objects.get().kind == "note"
 
 
-def test_a_follow_rolled_back_leaves_no_row(alice, bob):
+def test_a_deleted_note_cancels_its_email(outbox_mailers, smtp_sink, alice, bob, deliver):
+    Note.objects.create(author=bob, recipient=alice, body="never mind").delete()
+
+    deliver()
+
+    row = Notification.objects.get()
+    assert row.status == Status.CANCELLED
+    assert row.status_reason == "the note was deleted before sending"
+    assert smtp_sink.messages == []
+
+
+def test_a_wave_rolled_back_leaves_no_row(alice, bob):
     with pytest.raises(RuntimeError), transaction.atomic():
-        Follow.objects.create(follower=bob, followed=alice)
+        Wave.objects.create(actor=bob, target=alice)
         raise RuntimeError("the request failed")
     assert not Notification.objects.exists()
 
@@ -95,14 +107,14 @@ def test_enqueue_wakes_the_workers_only_after_commit_and_once_per_commit(
     monkeypatch.setattr(queue, "wake_ups_are_writes", lambda: False)
     monkeypatch.setattr(queue, "wake", lambda **_: woken.append(True) or True)
     with django_capture_on_commit_callbacks(execute=True):
-        Follow.objects.create(follower=bob, followed=alice)
-        Post.objects.create(author=bob, body="hi @alice")
+        Wave.objects.create(actor=bob, target=alice)
+        Note.objects.create(author=bob, recipient=alice, body="hi")
         assert woken == []  # nothing before the commit
     assert Notification.objects.count() == 2
     assert woken == [True]  # one wake-up per transaction, not one per email
 
     with django_capture_on_commit_callbacks(execute=True):
-        Post.objects.create(author=alice, body="thanks @bob")
+        Note.objects.create(author=alice, recipient=bob, body="thanks")
     assert woken == [True, True]  # the next commit wakes again
 
 
@@ -110,7 +122,7 @@ def test_smtp_451_is_retried_and_sent_on_a_later_attempt(
     outbox_mailers, smtp_sink, alice, bob, deliver, make_due
 ):
     smtp_sink.handler.responder = lambda envelope: "451 4.3.0 try again later"
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
 
     deliver()
 
@@ -134,7 +146,7 @@ def test_smtp_451_is_retried_and_sent_on_a_later_attempt(
 
 def test_smtp_550_fails_after_one_attempt(outbox_mailers, smtp_sink, alice, bob, deliver):
     smtp_sink.handler.responder = lambda envelope: "550 5.1.1 no such user"
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
 
     deliver()
 
@@ -149,7 +161,7 @@ def test_server_down_is_retried_with_growing_delays_then_delivered(
     outbox_mailers, smtp_sink, alice, bob, deliver, make_due
 ):
     smtp_sink.stop()
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
     delays = []
     for _ in range(3):
         before = timezone.now()
@@ -174,7 +186,7 @@ def test_transient_failures_give_up_after_max_attempts(
 ):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "MAX_ATTEMPTS": 2}
     smtp_sink.handler.responder = lambda envelope: "451 busy"
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
     deliver()
     make_due()
     deliver()
@@ -211,17 +223,17 @@ def test_a_rendering_error_fails_the_row_at_once(
 
 
 def names_in(received) -> set[str]:  # type: ignore[no-untyped-def]
-    return set(re.findall(r"follower(\d+)", received.part("text/plain")))
+    return set(re.findall(r"waver(\d+)", received.part("text/plain")))
 
 
-def test_ten_follows_within_a_minute_make_at_most_two_emails_naming_all_ten(
+def test_ten_waves_within_a_minute_make_at_most_two_emails_naming_all_ten(
     outbox_mailers, smtp_sink, alice, deliver, make_due
 ):
-    followers = [UserFactory(username=f"follower{i}") for i in range(10)]
-    Follow.objects.create(follower=followers[0], followed=alice)
+    wavers = [UserFactory(username=f"waver{i}") for i in range(10)]
+    Wave.objects.create(actor=wavers[0], target=alice)
     deliver()  # the first email goes out at once
-    for follower in followers[1:]:
-        Follow.objects.create(follower=follower, followed=alice)
+    for waver in wavers[1:]:
+        Wave.objects.create(actor=waver, target=alice)
     deliver()  # the rest are held until the window ends
     assert len(smtp_sink.messages) == 1
     held = Notification.objects.get(status=Status.QUEUED)
@@ -233,30 +245,28 @@ def test_ten_follows_within_a_minute_make_at_most_two_emails_naming_all_ten(
     messages = smtp_sink.messages
     assert len(messages) == 2
     assert names_in(messages[0]) | names_in(messages[1]) == {str(i) for i in range(10)}
-    assert messages[1].header("Subject") == (
-        "follower1, follower2 and 7 others are now following you"
-    )
+    assert messages[1].header("Subject") == "waver1, waver2 and 7 others waved at you"
 
 
-def test_an_unfollow_before_sending_takes_the_follower_off_the_pending_email(
+def test_a_wave_taken_back_before_sending_takes_the_waver_off_the_pending_email(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
     carol = UserFactory(username="carol")
-    Follow.objects.create(follower=bob, followed=alice)
-    Follow.objects.create(follower=carol, followed=alice)
-    Follow.objects.filter(follower=bob).delete()
+    Wave.objects.create(actor=bob, target=alice)
+    Wave.objects.create(actor=carol, target=alice)
+    Wave.objects.filter(actor=bob).delete()
 
     row = Notification.objects.get()
     assert row.params["actor_ids"] == [carol.pk]
     deliver()
-    assert smtp_sink.messages[0].header("Subject") == "carol is now following you!"
+    assert smtp_sink.messages[0].header("Subject") == "carol waved at you"
 
 
-def test_an_unfollow_of_every_follower_cancels_the_pending_email(
+def test_every_wave_taken_back_cancels_the_pending_email(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    Follow.objects.create(follower=bob, followed=alice)
-    Follow.objects.filter(follower=bob).delete()
+    Wave.objects.create(actor=bob, target=alice)
+    Wave.objects.filter(actor=bob).delete()
 
     deliver()
 
@@ -266,21 +276,23 @@ def test_an_unfollow_of_every_follower_cancels_the_pending_email(
     assert smtp_sink.messages == []
 
 
-def test_an_unfollow_after_claiming_cancels_at_send_time(outbox_mailers, smtp_sink, alice, bob):
-    Follow.objects.create(follower=bob, followed=alice)
+def test_a_wave_taken_back_after_claiming_cancels_at_send_time(
+    outbox_mailers, smtp_sink, alice, bob
+):
+    Wave.objects.create(actor=bob, target=alice)
     claimed = notifications_claim_due(limit=10, worker="test")
-    Follow.objects.filter(follower=bob).delete()  # too late to withdraw
+    Wave.objects.filter(actor=bob).delete()  # too late to withdraw
 
     notifications_send(notifications=claimed)
 
     row = Notification.objects.get()
     assert row.status == Status.CANCELLED
-    assert "undone" in row.status_reason
+    assert row.status_reason == "the wave was taken back before sending"
     assert smtp_sink.messages == []
 
 
 def test_a_deleted_recipient_cancels_the_row(outbox_mailers, smtp_sink, alice, bob, deliver):
-    Post.objects.create(author=bob, body="hey @alice")
+    Note.objects.create(author=bob, recipient=alice, body="hey")
     alice.delete()
     deliver()
     row = Notification.objects.get()
@@ -289,7 +301,7 @@ def test_a_deleted_recipient_cancels_the_row(outbox_mailers, smtp_sink, alice, b
 
 
 def test_a_row_claimed_once_cannot_be_claimed_again(alice, bob):
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
 
     first = notifications_claim_due(limit=10, worker="one")
     second = notifications_claim_due(limit=10, worker="two")
@@ -304,7 +316,7 @@ def test_a_row_claimed_once_cannot_be_claimed_again(alice, bob):
 def test_an_expired_lease_returns_the_row_to_queued_and_it_is_delivered(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
     [claimed] = notifications_claim_due(limit=10, worker="crashed")
     assert notifications_release_expired_leases() == 0  # lease still valid
     Notification.objects.filter(pk=claimed.pk).update(
@@ -324,7 +336,7 @@ def test_an_expired_lease_returns_the_row_to_queued_and_it_is_delivered(
 def test_a_worker_that_lost_its_lease_cannot_record_an_outcome(
     outbox_mailers, smtp_sink, alice, bob
 ):
-    Follow.objects.create(follower=bob, followed=alice)
+    Wave.objects.create(actor=bob, target=alice)
     [stale] = notifications_claim_due(limit=10, worker="slow")
     Notification.objects.filter(pk=stale.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
@@ -341,7 +353,9 @@ def test_a_worker_that_lost_its_lease_cannot_record_an_outcome(
 
 def test_a_batch_goes_over_one_connection(outbox_mailers, smtp_sink, alice, deliver):
     for i in range(5):
-        Post.objects.create(author=UserFactory(username=f"poster{i}"), body=f"@alice #{i}")
+        Note.objects.create(
+            author=UserFactory(username=f"writer{i}"), recipient=alice, body=f"#{i}"
+        )
     before = smtp_sink.connections
     deliver()
     assert len(smtp_sink.messages) == 5
@@ -358,12 +372,12 @@ def test_a_burst_of_commits_shares_one_pending_wake_up(monkeypatch):
     monkeypatch.setattr(queue, "wake", lambda **_: woken.append(True) or True)
     fan = UserFactory()
     for _ in range(3):  # three commits
-        Follow.objects.create(follower=fan, followed=UserFactory())
+        Wave.objects.create(actor=fan, target=UserFactory())
     assert len(woken) == 1  # the later commits found the first wake-up pending
 
     monkeypatch.setattr(drain, "notifications_send", lambda **_: None)
     tasks.deliver_due()  # clears the flag before it claims
-    Follow.objects.create(follower=fan, followed=UserFactory())
+    Wave.objects.create(actor=fan, target=UserFactory())
     assert len(woken) == 2
 
 
@@ -376,7 +390,7 @@ def test_a_wake_up_the_broker_refused_is_not_left_pending(monkeypatch):
     monkeypatch.setattr(queue, "wake", lambda **_: woken.append(True) or False)
     fan = UserFactory()
     for _ in range(2):
-        Follow.objects.create(follower=fan, followed=UserFactory())
+        Wave.objects.create(actor=fan, target=UserFactory())
     assert len(woken) == 2  # each commit tried the broker itself
 
 

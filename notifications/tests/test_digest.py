@@ -4,7 +4,7 @@ right before it is sent)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import time_machine
@@ -12,36 +12,31 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django_q.models import Schedule
 
-from accounts.models import Follow
-from accounts.tests.factories import UserFactory
-from microblog.models import Post
 from notifications.digest import digest_dedupe_key, digests_send
 from notifications.models import Notification, Preference
 from notifications.preferences import preference_mode, preference_set, preferences_for
-from notifications.queue import (
-    DIGEST_FUNC,
-    DIGEST_SCHEDULE_NAME,
-    next_digest_run,
-)
+from notifications.queue import DIGEST_FUNC, DIGEST_SCHEDULE_NAME
 from notifications.queue import schedules_ensure as sweep_schedule_ensure
 from notifications.tasks import send_daily_digests
+from notifications.tests.factories import UserFactory
+from notifications.tests.testapp.models import Note, Wave
 
 Status = Notification.Status
 Mode = Preference.Mode
 pytestmark = pytest.mark.django_db
 
 
-def follow(follower, followed) -> Follow:  # type: ignore[no-untyped-def]
-    return Follow.objects.create(follower=follower, followed=followed)
+def wave(actor, target) -> Wave:  # type: ignore[no-untyped-def]
+    return Wave.objects.create(actor=actor, target=target)
 
 
 # --- held instead of sent ------------------------------------------------------
 
 
 def test_a_digest_mode_user_gets_no_immediate_email(outbox_mailers, smtp_sink, alice, bob, deliver):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
 
-    follow(bob, alice)
+    wave(bob, alice)
     deliver()
 
     assert smtp_sink.messages == []
@@ -51,24 +46,24 @@ def test_a_digest_mode_user_gets_no_immediate_email(outbox_mailers, smtp_sink, a
 
 
 def test_digest_mode_holds_only_that_category(outbox_mailers, smtp_sink, alice, bob, deliver):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
 
-    follow(bob, alice)
-    Post.objects.create(author=bob, body="Coffee, @alice?")
+    wave(bob, alice)
+    Note.objects.create(author=bob, recipient=alice, body="Coffee?")
     deliver()
 
     [received] = smtp_sink.messages
-    assert received.header("Subject") == "bob mentioned you"
-    assert Notification.objects.get(kind="new_follower").status == Status.HELD
+    assert received.header("Subject") == "bob left you a note"
+    assert Notification.objects.get(kind="waved").status == Status.HELD
 
 
 def test_a_queued_row_is_held_when_the_recipient_switched_to_digest_before_sending(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    follow(bob, alice)
+    wave(bob, alice)
     assert Notification.objects.get().status == Status.QUEUED
 
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
     deliver()
 
     assert smtp_sink.messages == []
@@ -80,15 +75,15 @@ def test_a_queued_row_is_held_when_the_recipient_switched_to_digest_before_sendi
 def test_a_category_turned_off_after_queueing_is_cancelled_not_sent(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    follow(bob, alice)
-    preference_set(user=alice, category="social", mode=Mode.OFF)
+    wave(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.OFF)
 
     deliver()
 
     assert smtp_sink.messages == []
     row = Notification.objects.get()
     assert row.status == Status.CANCELLED
-    assert row.status_reason == "recipient turned off social notifications"
+    assert row.status_reason == "recipient turned off waves notifications"
 
 
 # --- the daily digest -----------------------------------------------------------
@@ -98,11 +93,11 @@ def test_the_daily_digest_sends_one_email_listing_everything_held(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
     carol = UserFactory(username="carol")
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    preference_set(user=alice, category="mentions", mode=Mode.DIGEST)
-    follow(bob, alice)
-    follow(carol, alice)
-    Post.objects.create(author=carol, body="Lunch at noon, @alice?")
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    preference_set(user=alice, category="notes", mode=Mode.DIGEST)
+    wave(bob, alice)
+    wave(carol, alice)
+    Note.objects.create(author=carol, recipient=alice, body="Lunch at noon?")
     held = list(Notification.objects.filter(status=Status.HELD).order_by("id"))
     assert len(held) == 3
 
@@ -114,10 +109,10 @@ def test_the_daily_digest_sends_one_email_listing_everything_held(
     assert received.header("Subject") == "Your daily digest: 3 new notifications"
     text = received.part("text/plain")
     html = received.part("text/html")
-    for line in ("bob is now following you!", "carol is now following you!", "carol mentioned you"):
+    for line in ("bob waved at you", "carol waved at you", "carol left you a note"):
         assert f"- {line}" in text
         assert line in html
-    assert "New followers" in text and "Mentions" in text
+    assert "Waves" in text and "Notes" in text
     digest = Notification.objects.get(kind="digest")
     assert digest.status == Status.SENT
     assert digest.dedupe_key == digest_dedupe_key(user_id=alice.pk, day=datetime.now(UTC).date())
@@ -130,12 +125,12 @@ def test_the_daily_digest_sends_one_email_listing_everything_held(
 def test_running_the_daily_digest_twice_still_sends_one_email(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)
 
     assert send_daily_digests() == 1
     deliver()
-    follow(UserFactory(username="carol"), alice)  # held after today's digest
+    wave(UserFactory(username="carol"), alice)  # held after today's digest
     assert send_daily_digests() == 0
     deliver()
 
@@ -147,11 +142,11 @@ def test_running_the_daily_digest_twice_still_sends_one_email(
 def test_what_is_held_after_todays_digest_goes_out_the_next_day(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
     with time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC)):
-        follow(bob, alice)
+        wave(bob, alice)
         assert send_daily_digests() == 1
-        follow(UserFactory(username="carol"), alice)
+        wave(UserFactory(username="carol"), alice)
     with time_machine.travel(datetime(2026, 3, 3, 8, 0, tzinfo=UTC)):
         assert send_daily_digests() == 1
         deliver()
@@ -166,12 +161,12 @@ def test_what_is_held_after_todays_digest_goes_out_the_next_day(
         "Your daily digest: 1 new notification",
         "Your daily digest: 1 new notification",
     ]
-    assert "carol is now following you!" in smtp_sink.messages[-1].part("text/plain")
+    assert "carol waved at you" in smtp_sink.messages[-1].part("text/plain")
 
 
 def test_nothing_held_means_no_digest(outbox_mailers, smtp_sink, alice, bob, deliver):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, UserFactory(username="dora"))  # dora gets emails immediately
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, UserFactory(username="dora"))  # dora gets emails immediately
 
     deliver()
     assert send_daily_digests() == 0
@@ -184,8 +179,8 @@ def test_nothing_held_means_no_digest(outbox_mailers, smtp_sink, alice, bob, del
 def test_each_person_gets_their_own_digest(outbox_mailers, smtp_sink, alice, bob, deliver):
     dora = UserFactory(username="dora")
     for user in (alice, dora):
-        preference_set(user=user, category="social", mode=Mode.DIGEST)
-        follow(bob, user)
+        preference_set(user=user, category="waves", mode=Mode.DIGEST)
+        wave(bob, user)
 
     assert digests_send() == 2
     deliver()
@@ -198,26 +193,26 @@ def test_each_person_gets_their_own_digest(outbox_mailers, smtp_sink, alice, bob
 
 def test_an_undone_event_is_left_out_of_the_digest(outbox_mailers, smtp_sink, alice, bob, deliver):
     carol = UserFactory(username="carol")
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, alice)
-    follow(carol, alice)
-    Follow.objects.filter(follower=bob, followed=alice).delete()
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)
+    wave(carol, alice)
+    Wave.objects.filter(actor=bob, target=alice).delete()
 
     send_daily_digests()
     deliver()
 
     [received] = smtp_sink.messages
     text = received.part("text/plain")
-    assert "carol is now following you!" in text
+    assert "carol waved at you" in text
     assert "bob" not in text
 
 
 def test_held_rows_of_a_category_turned_off_since_are_cancelled_not_digested(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, alice)
-    preference_set(user=alice, category="social", mode=Mode.OFF)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.OFF)
 
     assert send_daily_digests() == 0
     deliver()
@@ -225,15 +220,15 @@ def test_held_rows_of_a_category_turned_off_since_are_cancelled_not_digested(
     assert smtp_sink.messages == []
     row = Notification.objects.get()
     assert row.status == Status.CANCELLED
-    assert row.status_reason == "recipient turned off social notifications"
+    assert row.status_reason == "recipient turned off waves notifications"
 
 
 def test_the_digest_can_be_unsubscribed_in_one_click(
     outbox_mailers, smtp_sink, alice, bob, deliver
 ):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    preference_set(user=alice, category="mentions", mode=Mode.DIGEST)
-    follow(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    preference_set(user=alice, category="notes", mode=Mode.DIGEST)
+    wave(bob, alice)
     send_daily_digests()
     deliver()
 
@@ -245,7 +240,7 @@ def test_the_digest_can_be_unsubscribed_in_one_click(
     )
 
     assert response.status_code == 200
-    assert preferences_for(user=alice) == {"social": Mode.OFF, "mentions": Mode.OFF}
+    assert preferences_for(user=alice) == {"waves": Mode.OFF, "notes": Mode.OFF}
     assert preference_mode(user_id=alice.pk, category="digest") == Mode.OFF
 
 
@@ -256,8 +251,8 @@ def test_the_preferences_page_does_not_offer_the_digest_as_a_category(alice, cli
 
 
 def test_held_rows_of_a_deleted_recipient_are_cancelled(alice, bob):
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    follow(bob, alice)
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)
     row = Notification.objects.get()
     alice.delete()
 
@@ -271,52 +266,74 @@ def test_held_rows_of_a_deleted_recipient_are_cancelled(alice, bob):
 # --- the schedule -------------------------------------------------------------------
 
 
-def test_migrate_creates_the_daily_digest_schedule_at_the_configured_hour(settings):
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 7}
+def test_migrate_creates_the_digest_schedule_checking_every_quarter_of_an_hour(settings):
     Schedule.objects.filter(name=DIGEST_SCHEDULE_NAME).delete()
 
     sweep_schedule_ensure()
 
     schedule = Schedule.objects.get(name=DIGEST_SCHEDULE_NAME)
     assert schedule.func == DIGEST_FUNC
-    assert schedule.schedule_type == Schedule.DAILY
-    assert schedule.repeats == -1
-    next_run = schedule.next_run.astimezone(UTC)
-    assert (next_run.hour, next_run.minute) == (7, 0)
-    assert timedelta(0) < next_run - datetime.now(UTC) <= timedelta(days=1)
+    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (
+        Schedule.MINUTES,
+        15,
+        -1,
+    )
 
 
-def test_ensuring_the_schedule_again_keeps_its_next_run(settings):
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 7}
+def test_ensuring_the_schedule_again_keeps_one_schedule_and_follows_the_setting(settings):
     sweep_schedule_ensure()
-    first = Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).next_run
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_CHECK_MINUTES": 5}
 
-    with time_machine.travel(datetime.now(UTC) + timedelta(hours=23, minutes=59)):
-        sweep_schedule_ensure()
+    sweep_schedule_ensure()
 
     assert Schedule.objects.filter(name=DIGEST_SCHEDULE_NAME).count() == 1
-    assert Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).next_run == first
+    assert Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).minutes == 5
 
 
-def test_a_changed_digest_hour_moves_the_schedule(settings):
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 7}
-    sweep_schedule_ensure()
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 18}
-
-    sweep_schedule_ensure()
-
-    assert Schedule.objects.get(name=DIGEST_SCHEDULE_NAME).next_run.astimezone(UTC).hour == 18
-
-
-@pytest.mark.parametrize("hour", [-1, 24, "8", None])
+@pytest.mark.parametrize("hour", [-1, 24, "8", 7.5])
 def test_a_digest_hour_outside_the_day_is_a_configuration_error(settings, hour):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": hour}
     with pytest.raises(ImproperlyConfigured, match="DIGEST_HOUR"):
         sweep_schedule_ensure()
 
 
-def test_next_digest_run_is_today_before_the_hour_and_tomorrow_after_it():
-    morning = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
-    evening = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    assert next_digest_run(hour=8, now=morning) == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    assert next_digest_run(hour=8, now=evening) == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+# --- the digest hour, in each recipient's own time -----------------------------------
+
+
+def test_the_digest_goes_out_at_the_digest_hour_in_each_recipients_own_time_zone(settings, bob):
+    """Tokyo is UTC+9, New York UTC-5 in January: at 08:00 in each city, and
+    only then, that person's digest is written, once for their day."""
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 8}
+    tokyo = UserFactory(username="tokyo", timezone="Asia/Tokyo")
+    new_york = UserFactory(username="newyork", timezone="America/New_York")
+    for person in (tokyo, new_york):
+        preference_set(user=person, category="waves", mode=Mode.DIGEST)
+        wave(bob, person)
+
+    def digests_at(hour: int, minute: int = 0) -> set[str]:
+        moment = datetime(2027, 1, 14, hour, minute, tzinfo=UTC)
+        with time_machine.travel(moment, tick=False):
+            digests_send()
+        return set(
+            Notification.objects.filter(kind="digest").values_list("recipient__username", flat=True)
+        )
+
+    assert digests_at(12, 45) == set()  # 07:45 in New York, 21:45 in Tokyo
+    assert digests_at(13, 0) == {"newyork"}  # 08:00 in New York
+    assert digests_at(13, 15) == {"newyork"}  # one a day
+    assert digests_at(22, 45) == {"newyork"}  # 07:45 in Tokyo (Jan 15)
+    assert digests_at(23, 0) == {"newyork", "tokyo"}  # 08:00 in Tokyo
+    tokyo_digest = Notification.objects.get(kind="digest", recipient=tokyo)
+    assert tokyo_digest.dedupe_key.endswith(":2027-01-15")  # Tokyo's own date
+    new_york_digest = Notification.objects.get(kind="digest", recipient=new_york)
+    assert new_york_digest.dedupe_key.endswith(":2027-01-14")
+
+
+def test_what_is_held_after_the_digest_hour_waits_for_the_next_days_digest(settings, alice, bob):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": 8}
+    preference_set(user=alice, category="waves", mode=Mode.DIGEST)
+    wave(bob, alice)  # alice lives in UTC (the default time zone)
+    with time_machine.travel(datetime(2027, 1, 14, 9, 5, tzinfo=UTC), tick=False):
+        assert digests_send() == 0
+    with time_machine.travel(datetime(2027, 1, 15, 8, 50, tzinfo=UTC), tick=False):
+        assert digests_send() == 1

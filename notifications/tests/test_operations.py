@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -10,8 +14,13 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
+import notifications
 from notifications.models import Heartbeat, Notification
 from notifications.tasks import sweep
+from notifications.tests.support.database import current_database_url
+
+# The directory holding the notifications package: a process started there imports it.
+PACKAGE_PARENT = Path(notifications.__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db
 
@@ -48,20 +57,15 @@ def test_status_fails_when_due_rows_wait_too_long(capsys):
     assert "oldest due row" in capsys.readouterr().err
 
 
-def _status_process():  # type: ignore[no-untyped-def]
-    import os
-    import subprocess
-    import sys
-
-    from tests.support.processes import BASE_DIR, test_database_url
-
+def _status_process() -> subprocess.CompletedProcess[str]:
+    """`django-admin notifications_status` in a process of its own, on the test database."""
     return subprocess.run(
-        [sys.executable, "manage.py", "notifications_status"],
-        cwd=BASE_DIR,
+        [sys.executable, "-m", "django", "notifications_status"],
+        cwd=PACKAGE_PARENT,
         env={
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "microblog.settings.test",
-            "DATABASE_URL": test_database_url(),
+            "DJANGO_SETTINGS_MODULE": "notifications.tests.settings",
+            "DATABASE_URL": current_database_url(),
         },
         capture_output=True,
         text=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -21,7 +20,7 @@ from notifications.suppression import (
     suppression_for,
     suppression_remove,
 )
-from notifications.types import Category, NotificationType, registry
+from notifications.types import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -37,42 +36,13 @@ def block(notification):  # type: ignore[no-untyped-def]
 Reason = Suppression.Reason
 
 
-def _register(monkeypatch: pytest.MonkeyPatch, key: str, category: Category) -> None:
-    kind = type(
-        f"Test{key.title()}Type",
-        (NotificationType,),
-        {"key": key, "category": category, "template_prefix": "x"},
-    )
-    monkeypatch.setitem(registry._types, key, kind())
+# The test app's categories: two a recipient chooses for, one transactional.
+WAVES, NOTES, ACCOUNT = "waves", "notes", "account"
 
 
-@pytest.fixture(autouse=True)
-def categories(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    """The "social" and "mentions" categories, registered for the test if no app has yet."""
-    existing = {category.key for category in registry.categories()}
-    for key, label in (("social", "Social"), ("mentions", "Mentions")):
-        if key not in existing:
-            _register(monkeypatch, f"test_{key}", Category(key, label))
-    return ("social", "mentions")
-
-
-@pytest.fixture
-def account_category(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A transactional category: it has no preference."""
-    _register(monkeypatch, "test_security_alert", Category("test_account", "Account", True))
-    return "test_account"
-
-
-@pytest.fixture
-def alice():  # type: ignore[no-untyped-def]
-    return get_user_model().objects.create_user(
-        username="alice", email="alice@example.com", password="correct horse battery"
-    )
-
-
-def notification_for(user, *, category: str = "social", transactional: bool = False, **fields):  # type: ignore[no-untyped-def]
+def notification_for(user, *, category: str = WAVES, transactional: bool = False, **fields):  # type: ignore[no-untyped-def]
     defaults = {
-        "kind": "test_social" if not transactional else "email",
+        "kind": "waved" if not transactional else "email",
         "category": category,
         "transactional": transactional,
         "recipient": user,
@@ -84,30 +54,27 @@ def notification_for(user, *, category: str = "social", transactional: bool = Fa
 # --- Preferences -------------------------------------------------------------
 
 
-def test_every_registered_category_defaults_to_immediately(alice, account_category) -> None:
+def test_every_registered_category_defaults_to_immediately(alice) -> None:
     modes = preferences_for(user=alice)
 
-    assert modes["social"] == Mode.IMMEDIATELY
-    assert modes["mentions"] == Mode.IMMEDIATELY
-    assert account_category not in modes
+    assert modes == {WAVES: Mode.IMMEDIATELY, NOTES: Mode.IMMEDIATELY}
+    assert ACCOUNT not in modes
 
 
 def test_preference_set_stores_one_row_per_category(alice) -> None:
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
-    preference_set(user=alice, category="social", mode=Mode.OFF)
+    preference_set(user=alice, category=WAVES, mode=Mode.DIGEST)
+    preference_set(user=alice, category=WAVES, mode=Mode.OFF)
 
-    assert Preference.objects.get(user=alice, category="social").mode == Mode.OFF
+    assert Preference.objects.get(user=alice, category=WAVES).mode == Mode.OFF
     assert preferences_for(user=alice) == {
         **preferences_for(user=alice),
-        "social": Mode.OFF,
-        "mentions": Mode.IMMEDIATELY,
+        WAVES: Mode.OFF,
+        NOTES: Mode.IMMEDIATELY,
     }
 
 
-@pytest.mark.parametrize("category", ["no_such_category", "test_account"])
-def test_preference_set_refuses_unknown_and_transactional_categories(
-    alice, account_category, category
-) -> None:
+@pytest.mark.parametrize("category", ["no_such_category", ACCOUNT])
+def test_preference_set_refuses_unknown_and_transactional_categories(alice, category) -> None:
     with pytest.raises(UnknownCategory):
         preference_set(user=alice, category=category, mode=Mode.OFF)
     assert not Preference.objects.exists()
@@ -115,7 +82,7 @@ def test_preference_set_refuses_unknown_and_transactional_categories(
 
 def test_preference_set_refuses_an_unknown_mode(alice) -> None:
     with pytest.raises(ValueError, match="mode"):
-        preference_set(user=alice, category="social", mode="weekly")
+        preference_set(user=alice, category=WAVES, mode="weekly")
 
 
 # --- The preferences page ------------------------------------------------------
@@ -128,9 +95,7 @@ def test_preferences_page_requires_login(client) -> None:
     assert "next=" in response["Location"]
 
 
-def test_preferences_page_offers_every_non_transactional_category(
-    alice, client, account_category
-) -> None:
+def test_preferences_page_offers_every_non_transactional_category(alice, client) -> None:
     client.force_login(alice)
 
     response = client.get(reverse("notifications:preferences"))
@@ -140,39 +105,45 @@ def test_preferences_page_offers_every_non_transactional_category(
     expected = [
         c.key for c in registry.categories() if not c.transactional and c.key != DIGEST_CATEGORY
     ]
-    assert list(form.fields) == expected
-    assert {"social", "mentions"} <= set(form.fields)
-    assert account_category not in form.fields
-    assert [value for value, _ in form.fields["social"].choices] == [
+    email_fields = [name for name in form.fields if name in expected]
+    assert email_fields == expected
+    assert expected == [WAVES, NOTES]
+    assert ACCOUNT not in form.fields
+    # Waves reach the app too: "only if unseen" is offered, and an in-app choice.
+    assert [value for value, _ in form.fields[WAVES].choices] == [
         "immediately",
         "digest",
+        "unseen",
         "off",
     ]
+    assert [value for value, _ in form.fields[f"{WAVES}__in_app"].choices] == ["on", "off"]
+    assert [value for value, _ in form.fields[NOTES].choices] == ["immediately", "digest", "off"]
+    assert f"{NOTES}__in_app" not in form.fields
     content = response.content.decode()
     assert "Daily digest" in content
     assert "password resets, are always sent" in content
 
 
 def test_preferences_page_shows_the_current_choices(alice, client) -> None:
-    preference_set(user=alice, category="mentions", mode=Mode.DIGEST)
+    preference_set(user=alice, category=NOTES, mode=Mode.DIGEST)
     client.force_login(alice)
 
     response = client.get(reverse("notifications:preferences"))
 
-    assert response.context["form"]["mentions"].value() == Mode.DIGEST
+    assert response.context["form"][NOTES].value() == Mode.DIGEST
 
 
 def test_saving_preferences_stores_them_and_redirects_with_a_message(alice, client) -> None:
     client.force_login(alice)
     choices = dict.fromkeys(preferences_for(user=alice), Mode.IMMEDIATELY)
-    choices.update(social=Mode.OFF, mentions=Mode.DIGEST)
+    choices.update(waves=Mode.OFF, notes=Mode.DIGEST)
 
     response = client.post(reverse("notifications:preferences"), choices)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("notifications:preferences")
-    assert preferences_for(user=alice)["social"] == Mode.OFF
-    assert preferences_for(user=alice)["mentions"] == Mode.DIGEST
+    assert preferences_for(user=alice)[WAVES] == Mode.OFF
+    assert preferences_for(user=alice)[NOTES] == Mode.DIGEST
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "Your notification preferences were saved."
     ]
@@ -181,9 +152,7 @@ def test_saving_preferences_stores_them_and_redirects_with_a_message(alice, clie
 def test_an_invalid_choice_saves_nothing(alice, client) -> None:
     client.force_login(alice)
 
-    response = client.post(
-        reverse("notifications:preferences"), {"social": "off", "mentions": "weekly"}
-    )
+    response = client.post(reverse("notifications:preferences"), {WAVES: "off", NOTES: "weekly"})
 
     assert response.status_code == 200
     assert response.context["form"].errors
@@ -253,18 +222,18 @@ def test_nothing_blocks_a_wanted_notification(alice) -> None:
 
 
 def test_a_category_turned_off_cancels(alice) -> None:
-    preference_set(user=alice, category="social", mode=Mode.OFF)
+    preference_set(user=alice, category=WAVES, mode=Mode.OFF)
 
     stop = block(notification_for(alice))
     status, reason = stop.status, stop.reason
 
     assert status == Status.CANCELLED
-    assert "social" in reason
-    assert block(notification_for(alice, category="mentions")) is None
+    assert WAVES in reason
+    assert block(notification_for(alice, category=NOTES)) is None
 
 
 def test_digest_mode_holds_the_row_for_the_digest(alice) -> None:
-    preference_set(user=alice, category="social", mode=Mode.DIGEST)
+    preference_set(user=alice, category=WAVES, mode=Mode.DIGEST)
 
     stop = block(notification_for(alice))
     status, reason = stop.status, stop.reason
@@ -292,8 +261,8 @@ def test_the_address_on_the_row_is_what_counts(alice) -> None:
 
 
 def test_transactional_mail_ignores_preferences(alice) -> None:
-    preference_set(user=alice, category="social", mode=Mode.OFF)
-    reset = notification_for(alice, category="social", transactional=True)
+    preference_set(user=alice, category=WAVES, mode=Mode.OFF)
+    reset = notification_for(alice, category=WAVES, transactional=True)
 
     assert block(reset) is None
 

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 PAYLOADS = Path(__file__).parent / "payloads"
 POSTMARK_URL = "/webhooks/anymail/postmark/tracking/"
 MAILGUN_URL = "/webhooks/anymail/mailgun/tracking/"
-MAILGUN_SIGNING_KEY = "test-signing-key"  # microblog/settings/test.py
+MAILGUN_SIGNING_KEY = "test-signing-key"  # notifications/tests/settings.py
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -59,8 +59,8 @@ def post(client: Client, url: str, data: dict[str, Any], **extra: Any):  # type:
 
 def sent_notification(*, to_address: str, message_id: str) -> Notification:
     return Notification.objects.create(
-        kind="new_follower",
-        category="social",
+        kind="waved",
+        category="waves",
         to_address=to_address,
         status=Notification.Status.SENT,
         provider="postmark",
@@ -222,7 +222,7 @@ def test_an_event_for_mail_sent_elsewhere_is_still_recorded(client) -> None:
 def test_mailgun_permanent_failure_suppresses_and_links(client) -> None:
     row = sent_notification(
         to_address="nobody@example.org",
-        message_id="<20261121154640.1.4A7D468E9BC18C5D@mg.microblog.example>",
+        message_id="<20261121154640.1.4A7D468E9BC18C5D@mg.example.net>",
     )
 
     response = post(
@@ -250,7 +250,7 @@ def test_mailgun_complaint_suppresses_the_lower_cased_address(client) -> None:
 def test_mailgun_delivery_marks_the_row_delivered(client) -> None:
     row = sent_notification(
         to_address="reader@example.org",
-        message_id="<20261121143000.1.DF5966851B4BAA99@mg.microblog.example>",
+        message_id="<20261121143000.1.DF5966851B4BAA99@mg.example.net>",
     )
 
     for _ in range(3):
@@ -369,14 +369,14 @@ def test_concurrent_redeliveries_are_recorded_once(require_postgres, transaction
 def test_after_a_hard_bounce_the_next_email_to_the_address_is_suppressed(
     client, outbox_mailers, smtp_sink
 ) -> None:
-    from accounts.services import follow_create
-    from accounts.tests.factories import UserFactory
     from notifications.tasks import deliver_due
+    from notifications.tests.factories import UserFactory
+    from notifications.tests.testapp.models import Wave
 
     gone = UserFactory(username="gone", email="gone.away@example.com")
     assert post(client, POSTMARK_URL, payload("postmark_bounce_hard"), **AUTH).status_code == 200
 
-    follow_create(follower=UserFactory(username="fan"), followed=gone)
+    Wave.objects.create(actor=UserFactory(username="fan"), target=gone)
     deliver_due()
 
     row = Notification.objects.get(to_address="gone.away@example.com")

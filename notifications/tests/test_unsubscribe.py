@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
@@ -16,40 +15,10 @@ from notifications.tokens import (
     read_unsubscribe_token,
     unsubscribe_url,
 )
-from notifications.types import Category, NotificationType, registry
 
 pytestmark = pytest.mark.django_db
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
-
-
-@pytest.fixture(autouse=True)
-def categories(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    """The "social" and "mentions" categories, registered for the test if no app has yet."""
-    existing = {category.key for category in registry.categories()}
-    for key, label in (("social", "Social"), ("mentions", "Mentions")):
-        if key not in existing:
-            kind = type(
-                f"Test{key.title()}Type",
-                (NotificationType,),
-                {"key": f"test_{key}", "category": Category(key, label), "template_prefix": "x"},
-            )
-            monkeypatch.setitem(registry._types, kind.key, kind())
-    return ("social", "mentions")
-
-
-@pytest.fixture
-def alice():  # type: ignore[no-untyped-def]
-    return get_user_model().objects.create_user(
-        username="alice", email="alice@example.com", password="correct horse battery"
-    )
-
-
-@pytest.fixture
-def bob():  # type: ignore[no-untyped-def]
-    return get_user_model().objects.create_user(
-        username="bob", email="bob@example.com", password="correct horse battery"
-    )
 
 
 @pytest.fixture
@@ -63,18 +32,18 @@ def url_for(token: str) -> str:
 
 
 def test_unsubscribe_url_is_absolute_and_names_recipient_and_category(alice) -> None:
-    url = unsubscribe_url(user_id=alice.pk, category="social")
+    url = unsubscribe_url(user_id=alice.pk, category="waves")
 
     assert url.startswith("http://testserver/notifications/unsubscribe/")
     token = url.removeprefix("http://testserver").split("/")[-2]
-    assert read_unsubscribe_token(token) == (alice.pk, "social")
+    assert read_unsubscribe_token(token) == (alice.pk, "waves")
 
 
 def test_tokens_differ_per_recipient_and_category(alice, bob) -> None:
     tokens = {
-        make_unsubscribe_token(user_id=alice.pk, category="social"),
-        make_unsubscribe_token(user_id=alice.pk, category="mentions"),
-        make_unsubscribe_token(user_id=bob.pk, category="social"),
+        make_unsubscribe_token(user_id=alice.pk, category="waves"),
+        make_unsubscribe_token(user_id=alice.pk, category="notes"),
+        make_unsubscribe_token(user_id=bob.pk, category="waves"),
     }
     assert len(tokens) == 3
 
@@ -83,8 +52,8 @@ def test_tokens_differ_per_recipient_and_category(alice, bob) -> None:
     "token",
     [
         "not-a-token",
-        signing.dumps([1, "social"]),  # signed, but not with the unsubscribe salt
-        signing.dumps([1, "social"], salt="notifications.unsubscribe", key="another-secret"),
+        signing.dumps([1, "waves"]),  # signed, but not with the unsubscribe salt
+        signing.dumps([1, "waves"], salt="notifications.unsubscribe", key="another-secret"),
         signing.dumps({"user": 1}, salt="notifications.unsubscribe"),  # ours, wrong shape
     ],
 )
@@ -94,36 +63,36 @@ def test_reading_a_foreign_or_malformed_token_raises(token: str) -> None:
 
 
 def test_one_click_post_unsubscribes_without_login_or_csrf_token(alice, mail_client) -> None:
-    Preference.objects.create(user=alice, category="mentions", mode=Preference.Mode.DIGEST)
-    url = unsubscribe_url(user_id=alice.pk, category="social")
+    Preference.objects.create(user=alice, category="notes", mode=Preference.Mode.DIGEST)
+    url = unsubscribe_url(user_id=alice.pk, category="waves")
 
     response = mail_client.post(url, ONE_CLICK)
 
     assert response.status_code == 200
     assert b"You are unsubscribed" in response.content
     modes = preferences_for(user=alice)
-    assert modes["social"] == Preference.Mode.OFF
-    assert modes["mentions"] == Preference.Mode.DIGEST  # untouched
+    assert modes["waves"] == Preference.Mode.OFF
+    assert modes["notes"] == Preference.Mode.DIGEST  # untouched
 
 
 def test_post_without_form_data_unsubscribes_too(alice, mail_client) -> None:
     """The confirmation page's button posts to the same URL."""
-    response = mail_client.post(unsubscribe_url(user_id=alice.pk, category="mentions"))
+    response = mail_client.post(unsubscribe_url(user_id=alice.pk, category="notes"))
 
     assert response.status_code == 200
-    assert preferences_for(user=alice)["mentions"] == Preference.Mode.OFF
+    assert preferences_for(user=alice)["notes"] == Preference.Mode.OFF
 
 
 def test_unsubscribing_twice_is_harmless(alice, mail_client) -> None:
-    url = unsubscribe_url(user_id=alice.pk, category="social")
+    url = unsubscribe_url(user_id=alice.pk, category="waves")
 
     assert mail_client.post(url, ONE_CLICK).status_code == 200
     assert mail_client.post(url, ONE_CLICK).status_code == 200
-    assert Preference.objects.filter(user=alice, category="social").count() == 1
+    assert Preference.objects.filter(user=alice, category="waves").count() == 1
 
 
 def test_get_shows_a_confirmation_and_changes_nothing(alice, mail_client) -> None:
-    url = unsubscribe_url(user_id=alice.pk, category="social")
+    url = unsubscribe_url(user_id=alice.pk, category="waves")
 
     response = mail_client.get(url)
 
@@ -131,11 +100,11 @@ def test_get_shows_a_confirmation_and_changes_nothing(alice, mail_client) -> Non
     assert b'method="post"' in response.content
     assert reverse("notifications:preferences").encode() in response.content
     assert not Preference.objects.exists()
-    assert preferences_for(user=alice)["social"] == Preference.Mode.IMMEDIATELY
+    assert preferences_for(user=alice)["waves"] == Preference.Mode.IMMEDIATELY
 
 
 def test_get_after_unsubscribing_says_so(alice, mail_client) -> None:
-    url = unsubscribe_url(user_id=alice.pk, category="social")
+    url = unsubscribe_url(user_id=alice.pk, category="waves")
     mail_client.post(url, ONE_CLICK)
 
     response = mail_client.get(url)
@@ -151,7 +120,7 @@ def _tampered(token: str) -> str:
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("damage", ["tampered", "truncated", "garbage"])
 def test_a_damaged_token_is_refused_and_changes_nothing(alice, mail_client, method, damage) -> None:
-    token = make_unsubscribe_token(user_id=alice.pk, category="social")
+    token = make_unsubscribe_token(user_id=alice.pk, category="waves")
     bad = {
         "tampered": _tampered(token),
         "truncated": token[: len(token) // 2],
@@ -175,23 +144,23 @@ def test_a_token_for_a_category_no_longer_registered_is_refused(alice, mail_clie
 
 
 def test_a_token_for_an_unknown_user_is_refused(mail_client) -> None:
-    response = mail_client.post(unsubscribe_url(user_id=987654, category="social"), ONE_CLICK)
+    response = mail_client.post(unsubscribe_url(user_id=987654, category="waves"), ONE_CLICK)
 
     assert response.status_code == 400
     assert not Preference.objects.exists()
 
 
 def test_one_users_token_cannot_unsubscribe_another(alice, bob, mail_client) -> None:
-    alices = make_unsubscribe_token(user_id=alice.pk, category="social")
-    bobs = make_unsubscribe_token(user_id=bob.pk, category="social")
+    alices = make_unsubscribe_token(user_id=alice.pk, category="waves")
+    bobs = make_unsubscribe_token(user_id=bob.pk, category="waves")
     # Bob's payload with Alice's timestamp and signature.
     forged = ":".join([bobs.split(":")[0], *alices.split(":")[1:]])
 
     assert mail_client.post(url_for(forged), ONE_CLICK).status_code == 400
     assert mail_client.post(url_for(alices), ONE_CLICK).status_code == 200
 
-    assert preferences_for(user=alice)["social"] == Preference.Mode.OFF
-    assert preferences_for(user=bob)["social"] == Preference.Mode.IMMEDIATELY
+    assert preferences_for(user=alice)["waves"] == Preference.Mode.OFF
+    assert preferences_for(user=bob)["waves"] == Preference.Mode.IMMEDIATELY
 
 
 def test_signed_in_as_someone_else_still_unsubscribes_the_tokens_recipient(
@@ -200,7 +169,7 @@ def test_signed_in_as_someone_else_still_unsubscribes_the_tokens_recipient(
     """The token, not the session, says whose preference changes."""
     client.force_login(bob)
 
-    client.post(unsubscribe_url(user_id=alice.pk, category="social"), ONE_CLICK)
+    client.post(unsubscribe_url(user_id=alice.pk, category="waves"), ONE_CLICK)
 
-    assert preferences_for(user=alice)["social"] == Preference.Mode.OFF
-    assert preferences_for(user=bob)["social"] == Preference.Mode.IMMEDIATELY
+    assert preferences_for(user=alice)["waves"] == Preference.Mode.OFF
+    assert preferences_for(user=bob)["waves"] == Preference.Mode.IMMEDIATELY

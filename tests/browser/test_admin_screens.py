@@ -46,7 +46,6 @@ def shoot(page: Page, screenshots: Path, name: str) -> None:
 def test_staff_pages_render(require_chromium, live_server, page: Page, delivered, screenshots):
     assert delivered is not None
     page.set_default_timeout(15_000)
-    page.route("https://www.gravatar.com/**", lambda route: route.fulfill(status=404, body=""))
     page.goto(f"{live_server.url}/admin/login/", wait_until="domcontentloaded")
     page.fill("input[name=username]", "staff")
     page.fill("input[name=password]", PASSWORD)

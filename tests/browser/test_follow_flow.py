@@ -1,20 +1,11 @@
 """Two people sign up in a real browser; one follows the other and unfollows."""
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 PASSWORD = "a-long-unusual-passphrase-42"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def block_gravatar(page: Page) -> None:
-    """There is no internet here: answer avatar requests at once with a 404."""
-
-    def fulfil(route: Route) -> None:
-        route.fulfill(status=404, body="")
-
-    page.route("https://www.gravatar.com/**", fulfil)
 
 
 def sign_up(page: Page, base_url: str, username: str) -> None:
@@ -35,7 +26,6 @@ def log_out(page: Page) -> None:
 def test_follow_and_unfollow_through_the_ui(require_chromium, live_server, page: Page, screenshots):
     base_url = live_server.url
     page.set_default_timeout(10_000)
-    block_gravatar(page)
 
     sign_up(page, base_url, "writer")
     page.fill("textarea[name=body]", "Hello from the browser test!")

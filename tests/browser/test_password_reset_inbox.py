@@ -1,14 +1,16 @@
 """The development loop of `make run`, for real: a password reset requested in
 the browser crosses SMTP to the local Maildir sink and shows in the dev inbox."""
 
+import re
 import sys
 
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
+from notifications.tests.support.smtp import free_port
+from tests.support.browser import look_at
 from tests.support.processes import ManagedProcess
-from tests.support.smtp import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -64,6 +66,11 @@ def test_password_reset_shows_up_in_the_dev_inbox(
     page.screenshot(path=screenshots / "devinbox.png", full_page=True)
 
     link.click()
-    page.wait_for_load_state("domcontentloaded")
+    page.wait_for_load_state("load")
     expect(page.locator("pre.email-text")).to_contain_text("/accounts/password/reset/")
     expect(page.locator("table.headers")).to_contain_text("forgetful@example.com")
+    frame = page.frame_locator("iframe.email-html")
+    expect(frame.locator("a.button")).to_have_attribute(
+        "href", re.compile("/accounts/password/reset/")
+    )
+    assert look_at(page, screenshots, "devinbox-password-reset") == []

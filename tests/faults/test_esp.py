@@ -16,8 +16,8 @@ from itertools import pairwise
 import pytest
 
 from notifications.models import DeliveryAttempt, Notification
+from notifications.tests.support.fake_esp import FakeEsp, postmark_ok
 from tests.faults.conftest import drive, follow_burst, unfinished, wait_for_count
-from tests.support.fake_esp import FakeEsp, postmark_ok
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 Status = Notification.Status

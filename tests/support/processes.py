@@ -10,21 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from django.db import connection
+from notifications.tests.support.database import current_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-
-def test_database_url() -> str:
-    """A DATABASE_URL for the database the running test is using."""
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    user = settings.get("USER") or "postgres"
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
 
 
 class ManagedProcess:
@@ -40,7 +28,7 @@ class ManagedProcess:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "microblog.settings.test",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": current_database_url(),
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }

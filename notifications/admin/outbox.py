@@ -5,25 +5,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .actions import notification_cancel, notification_resend, notification_retry_now
-from .models import DeliveryAttempt, Notification, Preference, Suppression, TrackingEvent
-from .previews import email_html_iframe, email_html_response, render_sample, stored_html
-from .recipients import email_field_name
-from .selectors import notifications_per_hour, outbox_health
-from .transitions import reason_cancelled_by
-from .types import UnknownNotificationType, registry
+from ..actions import notification_cancel, notification_resend, notification_retry_now
+from ..models import DeliveryAttempt, Notification, TrackingEvent
+from ..previews import (
+    email_html_iframe,
+    email_html_response,
+    render_sample,
+    render_sample_in_app,
+    stored_html,
+)
+from ..selectors import notifications_per_hour, outbox_health
+from ..transitions import reason_cancelled_by
+from ..types import UnknownNotificationType, registry
 
 
 class LogAdminMixin:
@@ -91,7 +95,19 @@ class NotificationAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Content"), {"fields": ("language", "subject", "headers", "body_text", "html_preview")}),
+        (
+            _("Content"),
+            {
+                "fields": (
+                    "language",
+                    "subject",
+                    "per_address",
+                    "headers",
+                    "body_text",
+                    "html_preview",
+                )
+            },
+        ),
         (_("Source"), {"fields": ("params", "group_key", "dedupe_key"), "classes": ("collapse",)}),
     )
 
@@ -102,7 +118,9 @@ class NotificationAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
         qs = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
-            qs = qs.defer("body_text", "body_html", "message", "headers", "params")
+            qs = qs.defer(
+                "body_text", "body_html", "message", "headers", "params", "address_outcomes"
+            )
         return qs
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -126,6 +144,17 @@ class NotificationAdmin(admin.ModelAdmin):
                 for name, opts in fieldsets
             ]
         return fieldsets
+
+    @admin.display(description=_("Per address"))
+    def per_address(self, obj: Notification) -> str:
+        """What became of each address of a message to several people."""
+        if not obj.address_outcomes:
+            return "-"
+        return format_html_join(
+            "\n",
+            "<div><code>{}</code>: {}</div>",
+            sorted(obj.address_outcomes.items()),
+        )
 
     @admin.display(description=_("HTML version"))
     def html_preview(self, obj: Notification) -> str:
@@ -213,6 +242,7 @@ class NotificationAdmin(admin.ModelAdmin):
                 except Exception as error:  # a broken template must not hide the others
                     entry["error"] = f"{type(error).__name__}: {error}"
                 else:
+                    entry["in_app"] = render_sample_in_app(kind, code)
                     entry["subject"] = rendered.subject
                     entry["text"] = rendered.body_text
                     entry["html"] = email_html_iframe(
@@ -250,49 +280,3 @@ class NotificationAdmin(admin.ModelAdmin):
 def can_read_body(request: HttpRequest, row: Notification) -> bool:
     """Only superusers read transactional bodies: they carry password-reset links."""
     return not row.transactional or request.user.is_superuser
-
-
-class SuppressionForm(forms.ModelForm):
-    class Meta:
-        model = Suppression
-        fields = ("address", "reason", "note", "source_event")
-
-    def clean_address(self) -> str:
-        # Matched case-insensitively, so stored lower-cased and unique that way.
-        address = self.cleaned_data["address"].strip().lower()
-        taken = Suppression.objects.filter(address__iexact=address)
-        if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise forms.ValidationError(_("This address is already suppressed."))
-        return address
-
-
-@admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
-    form = SuppressionForm
-    list_display = ("address", "reason", "source_event", "note", "created_at")
-    list_filter = ("reason",)
-    search_fields = ("address",)
-    raw_id_fields = ("source_event",)
-    fields = ("address", "reason", "note", "source_event", "created_at")
-    readonly_fields = ("created_at",)
-
-
-@admin.register(TrackingEvent)
-class TrackingEventAdmin(LogAdminMixin, admin.ModelAdmin):
-    list_display = ("received_at", "esp_name", "event_type", "recipient", "notification")
-    list_filter = ("esp_name", "event_type")
-    search_fields = ("recipient", "=message_id", "=event_id")
-
-
-@admin.register(Preference)
-class PreferenceAdmin(admin.ModelAdmin):
-    list_display = ("user", "category", "mode", "updated_at")
-    list_filter = ("category", "mode")
-    raw_id_fields = ("user",)
-
-    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
-        # Whatever the project's user model calls its username and email fields.
-        user_model = get_user_model()
-        return (f"user__{user_model.USERNAME_FIELD}", f"user__{email_field_name()}")

@@ -1,0 +1,58 @@
+"""Emails the site writes itself (not notifications): rendered in the
+recipient's language from three templates, the HTML in the same look as the
+notification emails.
+
+Each email is a subject template (flattened to one line: no header
+injection), a text template (which turns autoescaping off itself) and an HTML
+template extending "notifications/email/base.html", whose CSS is inlined here
+because mail clients drop <style> blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+# Keep the @media (prefers-color-scheme: dark) rules, which cannot be inlined.
+_inliner = css_inline.CSSInliner(
+    load_remote_stylesheets=False, keep_style_tags=False, keep_at_rules=True
+)
+
+
+@dataclass(frozen=True)
+class EmailTemplates:
+    subject: str
+    text: str
+    html: str | None = None
+
+
+def email_language(language: str | None) -> str:
+    """`language` if the site speaks it, else the site's default."""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def render_email(
+    *,
+    templates: EmailTemplates,
+    context: dict[str, Any],
+    language: str | None,
+    from_email: str | None,
+    to: str,
+) -> EmailMultiAlternatives:
+    """The email for one recipient, rendered in `language` (theirs)."""
+    language = email_language(language)
+    with translation.override(language):
+        full = {"site_url": settings.SITE_URL, "language_code": language, **context}
+        subject = " ".join(render_to_string(templates.subject, full).split())
+        body = render_to_string(templates.text, full).strip() + "\n"
+        html = _inliner.inline(render_to_string(templates.html, full)) if templates.html else None
+    message = EmailMultiAlternatives(subject, body, from_email, [to])
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+    return message

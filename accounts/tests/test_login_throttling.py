@@ -1,0 +1,86 @@
+"""Sign-in is throttled per account and per client, without revealing accounts."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = reverse("accounts:login")
+
+
+def without_csrf_token(response) -> str:  # type: ignore[no-untyped-def]
+    return re.sub(r'value="[A-Za-z0-9]{64}"', "", response.content.decode())
+
+
+def attempt(client: Client, username: str, password: str, *, ip: str = "203.0.113.7"):  # type: ignore[no-untyped-def]
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_the_eleventh_attempt_within_a_minute_is_refused_even_with_the_right_password():
+    UserFactory(username="alice")
+    client = Client()
+    for _ in range(9):
+        assert attempt(client, "alice", "wrong").status_code == 200  # the form again
+    assert attempt(client, "alice", "wrong").status_code == 429  # the tenth locks
+    response = attempt(client, "alice", PASSWORD)
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lockout_follows_the_account_whatever_the_case_and_the_address():
+    UserFactory(username="alice")
+    for number in range(10):
+        attempt(Client(), "ALICE" if number % 2 else "alice", "wrong", ip=f"198.51.100.{number}")
+    assert attempt(Client(), "Alice", PASSWORD, ip="192.0.2.99").status_code == 429
+
+
+def test_one_client_guessing_many_accounts_is_locked_out_too():
+    UserFactory(username="carol")
+    client = Client()
+    for number in range(10):
+        attempt(client, f"victim{number}", "wrong")
+    assert attempt(client, "carol", PASSWORD).status_code == 429
+    assert attempt(Client(), "carol", PASSWORD, ip="192.0.2.1").status_code == 302
+
+
+def test_an_unknown_username_gets_the_same_lockout_page_as_a_real_one():
+    UserFactory(username="alice")
+    pages = {}
+    for username, ip in (("alice", "192.0.2.10"), ("nobody-here", "192.0.2.20")):
+        for _ in range(10):
+            attempt(Client(), username, "wrong", ip=ip)
+        pages[username] = attempt(Client(), username, "wrong", ip=ip)
+    assert pages["alice"].status_code == pages["nobody-here"].status_code == 429
+    assert without_csrf_token(pages["alice"]) == without_csrf_token(pages["nobody-here"])
+
+
+def test_signing_in_works_again_after_the_cool_off_and_a_success_clears_the_count():
+    UserFactory(username="alice")
+    for _ in range(10):
+        attempt(Client(), "alice", "wrong")
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert attempt(Client(), "alice", PASSWORD).status_code == 302
+        for _ in range(9):
+            attempt(Client(), "alice", "wrong")
+        assert attempt(Client(), "alice", PASSWORD).status_code == 302
+
+
+def test_the_admin_sign_in_is_throttled_the_same_way():
+    UserFactory(username="boss", is_staff=True, is_superuser=True)
+    client = Client()
+    admin_login = reverse("admin:login")
+    for _ in range(10):
+        client.post(admin_login, {"username": "boss", "password": "wrong"})
+    response = client.post(admin_login, {"username": "boss", "password": PASSWORD})
+    assert response.status_code == 429

@@ -1,0 +1,89 @@
+"""What staff keep an eye on beside the outbox: suppressions, provider events,
+recipients' preferences and quiet hours, and their in-app items."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from ..models import InAppItem, Preference, QuietHours, Suppression, TrackingEvent
+from ..recipients import email_field_name
+from .outbox import LogAdminMixin
+
+
+def user_search_fields(prefix: str = "user") -> tuple[str, ...]:
+    """Search by whatever the project's user model calls its username and email fields."""
+    return (f"{prefix}__{get_user_model().USERNAME_FIELD}", f"{prefix}__{email_field_name()}")
+
+
+class SuppressionForm(forms.ModelForm):
+    class Meta:
+        model = Suppression
+        fields = ("address", "reason", "note", "source_event")
+
+    def clean_address(self) -> str:
+        # Matched case-insensitively, so stored lower-cased and unique that way.
+        address = self.cleaned_data["address"].strip().lower()
+        taken = Suppression.objects.filter(address__iexact=address)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("This address is already suppressed."))
+        return address
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    form = SuppressionForm
+    list_display = ("address", "reason", "source_event", "note", "created_at")
+    list_filter = ("reason",)
+    search_fields = ("address",)
+    raw_id_fields = ("source_event",)
+    fields = ("address", "reason", "note", "source_event", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(LogAdminMixin, admin.ModelAdmin):
+    list_display = ("received_at", "esp_name", "event_type", "recipient", "notification")
+    list_filter = ("esp_name", "event_type")
+    search_fields = ("recipient", "=message_id", "=event_id")
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "category", "mode", "updated_at")
+    list_filter = ("category", "mode")
+    raw_id_fields = ("user",)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return user_search_fields()
+
+
+@admin.register(QuietHours)
+class QuietHoursAdmin(admin.ModelAdmin):
+    list_display = ("user", "start", "end")
+    raw_id_fields = ("user",)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return user_search_fields()
+
+
+@admin.register(InAppItem)
+class InAppItemAdmin(LogAdminMixin, admin.ModelAdmin):
+    """A person's in-app feed as staff see it: what, since when, read or not."""
+
+    list_display = ("recipient", "kind", "actors", "updated_at", "read_at", "notification")
+    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
+    list_select_related = ("recipient",)
+    raw_id_fields = ("recipient", "notification")
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return user_search_fields("recipient")
+
+    @admin.display(description=_("actors"))
+    def actors(self, item: InAppItem) -> int:
+        return len(item.params.get("actor_ids", [])) or 1

@@ -1,0 +1,135 @@
+"""Writing in-app items: in the event's transaction, coalesced like the email.
+
+An event of a type that reaches the app writes an InAppItem beside its outbox
+row. A coalescing type merges the burst into the recipient's one unread item
+of the group ("bob and 9 others followed you"; the database allows one unread
+item per group), under the same lock as the email row; an actor who withdraws
+before the item is read is taken off it, and an item left with nobody goes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import preferences
+from ..models import InAppItem, Notification, Preference
+from ..types import NotificationType
+from .coalesce import group_key, lock_group
+
+_TRIES = 10
+
+
+def in_app_wanted(*, recipient: Any, kind_type: NotificationType) -> bool:
+    """Whether `recipient` gets `kind_type` in the app (it reaches the app, not turned off)."""
+    if Preference.Channel.IN_APP not in kind_type.channels or recipient is None:
+        return False
+    mode = preferences.preference_mode(
+        user_id=recipient.pk,
+        category=kind_type.category.key,
+        channel=Preference.Channel.IN_APP,
+    )
+    return mode != Preference.Mode.OFF
+
+
+def item_record(
+    *,
+    kind_type: NotificationType,
+    recipient: Any,
+    params: dict[str, Any],
+    actor_id: int | None = None,
+    dedupe_key: str | None = None,
+    notification: Notification | None = None,
+) -> InAppItem | None:
+    """The recipient's in-app item for this event (new, or merged into), or None
+    for a repeated dedupe key."""
+    if kind_type.coalesce:
+        return _merge_or_create(
+            kind_type=kind_type,
+            recipient=recipient,
+            params=params,
+            actor_id=actor_id,
+            notification=notification,
+        )
+    item = InAppItem(
+        recipient=recipient,
+        kind=kind_type.key,
+        category=kind_type.category.key,
+        params=params,
+        dedupe_key=dedupe_key,
+        notification=notification,
+    )
+    try:
+        with transaction.atomic():
+            item.save(force_insert=True)
+    except IntegrityError:
+        if dedupe_key:  # the same event again
+            return None
+        raise
+    return item
+
+
+def _merge_or_create(
+    *,
+    kind_type: NotificationType,
+    recipient: Any,
+    params: dict[str, Any],
+    actor_id: int | None,
+    notification: Notification | None,
+) -> InAppItem:
+    group = group_key(kind_type.key, recipient.pk)
+    with transaction.atomic():
+        lock_group(group)
+        for _ in range(_TRIES):
+            now = timezone.now()
+            unread = InAppItem.objects.filter(group_key=group, read_at__isnull=True).first()
+            if unread is not None:
+                actors = list(unread.params.get("actor_ids", []))
+                if actor_id not in actors:
+                    actors.append(actor_id)
+                unread.params = {**unread.params, "actor_ids": actors}
+                changes = {"params": unread.params, "updated_at": now}
+                if notification is not None:
+                    changes["notification"] = notification
+                if InAppItem.objects.filter(pk=unread.pk, read_at__isnull=True).update(**changes):
+                    return unread
+                continue  # read just now: this event starts a new item
+            item = InAppItem(
+                recipient=recipient,
+                kind=kind_type.key,
+                category=kind_type.category.key,
+                params={**params, "actor_ids": [actor_id]},
+                group_key=group,
+                notification=notification,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                with transaction.atomic():
+                    item.save(force_insert=True)
+            except IntegrityError:
+                continue  # another transaction made the unread item: merge into it
+            return item
+    raise RuntimeError(f"{group}: could not merge or create an in-app item")
+
+
+def items_withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
+    """Take `actor_id` off the recipient's unread item of `kind`; an empty item goes."""
+    group = group_key(kind, recipient_id)
+    changed = 0
+    with transaction.atomic():
+        lock_group(group)
+        for item in InAppItem.objects.filter(group_key=group, read_at__isnull=True):
+            actors = list(item.params.get("actor_ids", []))
+            if actor_id not in actors:
+                continue
+            remaining = [a for a in actors if a != actor_id]
+            if remaining:
+                item.params = {**item.params, "actor_ids": remaining}
+                item.save(update_fields=["params"])
+            else:
+                item.delete()
+            changed += 1
+    return changed

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import environ
 
-from .providers import delivery_mailer, webhook_settings
+from microblog.settings.providers import delivery_mailer, webhook_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"

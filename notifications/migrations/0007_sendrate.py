@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_notification_message_key'),
+        ('notifications', '0006_inapp_channels_quiet_hours'),
     ]
 
     operations = [

@@ -1,7 +1,13 @@
-"""Throttled sign-in (django-axes): which account an attempt was for, and the
-page a locked-out attempt gets."""
+"""Throttling what an attacker would repeat: sign-in (django-axes names the
+account an attempt was for, and we give the locked-out page) and password
+reset requests (counted here, per address and per client, in the cache)."""
 
+import hashlib
+from dataclasses import dataclass
+
+from axes.helpers import get_client_ip_address
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -25,3 +31,40 @@ def lockout_response(
         {"cooloff_minutes": minutes},
         status=LOCKED_OUT_STATUS,
     )
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `count` requests per `seconds` for one key."""
+
+    count: int
+    seconds: int
+
+
+# A person asks for a reset link once or twice; a script asks hundreds of times.
+RESETS_PER_ADDRESS = Limit(count=5, seconds=3600)
+RESETS_PER_CLIENT = Limit(count=20, seconds=3600)
+
+
+def _hit(key: str, limit: Limit) -> bool:
+    """Count one request under `key`; whether it is within the limit."""
+    cache.add(key, 0, timeout=limit.seconds)  # starts the window only once
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: a new window
+        cache.set(key, 1, timeout=limit.seconds)
+        count = 1
+    return count <= limit.count
+
+
+def password_reset_allowed(request: HttpRequest, *, email: str) -> bool:
+    """Count a reset request for `email` from this client; False past either limit.
+
+    The address counts whether or not an account has it, so the answer says
+    nothing about which addresses are registered.
+    """
+    address = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    client = get_client_ip_address(request) or "unknown"
+    per_address = _hit(f"password-reset:address:{address}", RESETS_PER_ADDRESS)
+    per_client = _hit(f"password-reset:client:{client}", RESETS_PER_CLIENT)
+    return per_address and per_client

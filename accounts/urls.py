@@ -28,7 +28,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password/reset/",
-        auth_views.PasswordResetView.as_view(
+        views.ThrottledPasswordResetView.as_view(
             form_class=PasswordResetForm,
             success_url=reverse_lazy("accounts:password_reset_done"),
             subject_template_name="registration/password_reset_subject.txt",

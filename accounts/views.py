@@ -6,6 +6,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import avatars, selectors, services
 from .exceptions import AccountsError, SelfFollowError
-from .forms import ProfileForm, SignupForm
+from .forms import PasswordResetForm, ProfileForm, SignupForm
+from .throttling import password_reset_allowed
 
 
 def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -152,3 +154,16 @@ def avatar(request: HttpRequest, username: str) -> HttpResponse:
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = f"public, max-age={AVATAR_MAX_AGE}"
     return response
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, throttled per address and per client.
+
+    Past either limit the request is answered 429 with a page saying so, the
+    same whether or not the address belongs to an account; nothing is sent.
+    """
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        if not password_reset_allowed(self.request, email=form.cleaned_data["email"]):
+            return render(self.request, "registration/password_reset_throttled.html", status=429)
+        return super().form_valid(form)

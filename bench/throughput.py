@@ -6,6 +6,7 @@ accepted message). In the same run, raw smtplib over one connection gives the
 ceiling to compare with.
 
     python -m bench.throughput [--quick] [--runs 3] [--rows 5000]
+    python -m bench.throughput --dkim [--quick]          # also DKIM-signed, side by side
     python -m bench.throughput --profile [--rows 1000]   # deliver_due in-process
 """
 
@@ -18,7 +19,7 @@ import time
 
 from bench import raw_smtp
 from bench.backlog import drain
-from bench.common import Project, median, sink, table
+from bench.common import RUN_DIR, Project, median, sink, table
 
 RAW_COUNT = 2000
 
@@ -40,6 +41,29 @@ PROFILE_PARTS = [
     ("outcome: _record_attempt", "_record_attempt"),
     ("outcome: attempts of a batch (AttemptLog.flush)", "flush"),
 ]
+
+
+def dkim_env() -> dict[str, str]:
+    """The environment that makes the SMTP mailer sign with DKIM (a key made for the run)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    path = RUN_DIR / "dkim-bench.pem"
+    if not path.exists():
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return {
+        "DKIM_DOMAIN": "microblog.localhost",
+        "DKIM_SELECTOR": "bench",
+        "DKIM_PRIVATE_KEY_PATH": str(path),
+    }
 
 
 def raw_rate() -> float:
@@ -109,6 +133,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--dkim", action="store_true", help="also drain with DKIM signing on, side by side"
+    )
     args = parser.parse_args()
     if args.profile:
         profile(args.rows or 1000)
@@ -119,17 +146,26 @@ def main() -> None:
         project.migrate()
         project.setup_django()
         results = []
+        signed_rates = []
         for run in range(args.runs):
             raw = raw_rate()
             result = drain(project, rows=rows, name="p2-engine")
             engine, delivered = result["rate"], result["delivered"]
             unique = delivered - result["duplicates"]
             results.append((raw, engine, delivered, unique))
-            print(
+            line = (
                 f"run {run + 1}: raw {raw:.0f}/s, engine {engine:.0f}/s "
-                f"({100 * engine / raw:.0f} %), delivered {delivered}, unique {unique}",
-                flush=True,
+                f"({100 * engine / raw:.0f} %), delivered {delivered}, unique {unique}"
             )
+            if args.dkim:
+                signed = drain(project, rows=rows, name="p2-dkim", env=dkim_env())
+                signed_rates.append(signed["rate"])
+                line += (
+                    f"; DKIM-signed {signed['rate']:.0f}/s "
+                    f"({100 * signed['rate'] / engine:.0f} % of unsigned), "
+                    f"delivered {signed['delivered']}, duplicates {signed['duplicates']}"
+                )
+            print(line, flush=True)
         ratios = [e / r for r, e, _, _ in results]
         print()
         print(
@@ -146,6 +182,28 @@ def main() -> None:
                 ],
             )
         )
+        if args.dkim:
+            unsigned = [e for _, e, *_ in results]
+            cost = [s / u for s, u in zip(signed_rates, unsigned, strict=True)]
+            print()
+            print(
+                table(
+                    [
+                        "backlog",
+                        "unsigned (emails/s)",
+                        "DKIM-signed (emails/s)",
+                        "signed / unsigned",
+                    ],
+                    [
+                        [
+                            f"{rows} ({args.db})",
+                            f"{median(unsigned):.0f}",
+                            f"{median(signed_rates):.0f}",
+                            f"{100 * median(cost):.0f} %",
+                        ]
+                    ],
+                )
+            )
     finally:
         project.close()
 

@@ -19,9 +19,10 @@ class NotificationsConfig(AppConfig):
 
         tracking.connect(handle_tracking_event, dispatch_uid="notifications.tracking_event_record")
         # Each worker process watches for rows coming due (see dispatch.watch).
-        from .queue import connect_worker_start
+        from .dispatch.watch import start_watcher
+        from .queue import on_worker_start
 
-        connect_worker_start()
+        on_worker_start(start_watcher)
         # The periodic jobs' schedules are (re)created after every migrate, so a
         # new deployment gets them and a changed setting takes effect.
         post_migrate.connect(

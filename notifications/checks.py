@@ -6,15 +6,20 @@ worker at 3 a.m.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
+from anymail.utils import UNSET, get_anymail_setting
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
+from django.utils.module_loading import import_string
 
 from . import queue
 from .conf import conf
+from .providers import ESPS, Esp, tracking_esp
 
 
 @checks.register(checks.Tags.compatibility, deploy=False)
@@ -106,6 +111,176 @@ def check_site_url_https(app_configs: Any = None, **kwargs: Any) -> list[checks.
                 f"NOTIFICATIONS['SITE_URL'] ({site_url}) is not https while DEBUG is off.",
                 hint="Links in emails would be sent over plain HTTP.",
                 id="notifications.E007",
+            )
+        ]
+    return []
+
+
+# --- Providers: the delivery mailer, the ESP's webhooks, DKIM, the send rate ----
+
+
+def _delivery_mailer() -> tuple[str, dict[str, Any]] | None:
+    alias = conf.DELIVERY_MAILER
+    config = (getattr(settings, "MAILERS", {}) or {}).get(alias)
+    return (alias, config) if isinstance(config, dict) else None
+
+
+def build_delivery_mailer() -> Any:
+    """An instance of the delivery mailer's backend, built as Django builds it.
+
+    Raises ImproperlyConfigured (Django's InvalidMailer, Anymail's missing
+    settings and packages) or ImportError when it cannot be built. Building
+    opens no connection.
+    """
+    found = _delivery_mailer()
+    if found is None:
+        raise ImproperlyConfigured(f"MAILERS has no {conf.DELIVERY_MAILER!r} entry.")
+    alias, config = found
+    backend_class = import_string(str(config.get("BACKEND", "")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. Anymail's "SendGrid is no longer supported"
+        return backend_class(alias=alias, **(config.get("OPTIONS") or {}))
+
+
+@checks.register(checks.Tags.compatibility, deploy=False)
+def check_providers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The delivery mailer can be built; with DEBUG off, the ESP's webhooks can authenticate."""
+    errors: list[checks.CheckMessage] = []
+    if _delivery_mailer() is not None:
+        try:
+            build_delivery_mailer()
+        except (ImproperlyConfigured, ImportError, TypeError, ValueError) as error:
+            errors.append(
+                checks.Error(
+                    f"The delivery mailer {conf.DELIVERY_MAILER!r} cannot be built: {error}",
+                    hint="Give its backend the options it requires (see its ESP's "
+                    "settings in docs/notifications.md) and install its extra packages.",
+                    id="notifications.E020",
+                )
+            )
+    try:
+        esp = tracking_esp()
+    except KeyError:
+        errors.append(
+            checks.Error(
+                f"NOTIFICATIONS['TRACKING_ESP'] is {conf.TRACKING_ESP!r}, which is not "
+                "an ESP Anymail ships.",
+                hint=f"One of {', '.join(sorted(ESPS))}, or None.",
+                id="notifications.E021",
+            )
+        )
+        esp = None
+    if esp is not None and esp.has_tracking_webhook and not settings.DEBUG:
+        errors.extend(_check_webhook(esp))
+    rate = conf.SEND_RATE
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0
+    ):
+        errors.append(
+            checks.Error(
+                f"NOTIFICATIONS['SEND_RATE'] must be a positive number of messages per "
+                f"second or None, not {rate!r}.",
+                id="notifications.E025",
+            )
+        )
+    elif rate is not None and conf.JOB_BACKEND == queue.DJANGO_Q:
+        errors.extend(_check_rate_against_timeout(float(rate)))
+    return errors
+
+
+def _check_rate_against_timeout(rate: float) -> list[checks.CheckMessage]:
+    """A batch must be sent within half of q2's timeout, or its task is killed mid-send."""
+    from .dispatch.drain import delivery_tasks
+
+    tasks = delivery_tasks()
+    batch_seconds = conf.BATCH_SIZE * tasks / rate
+    budget = queue.task_timeout() / 2
+    if batch_seconds <= budget:
+        return []
+    fitting = max(1, int(budget * rate / tasks))
+    return [
+        checks.Warning(
+            f"At SEND_RATE {rate:g}/s shared by {tasks} delivery task(s), a batch of "
+            f"{conf.BATCH_SIZE} takes about {batch_seconds:.0f} s, more than half of "
+            f"Q_CLUSTER['timeout'] ({queue.task_timeout():.0f} s): django-q2 would kill "
+            "tasks in the middle of a batch.",
+            hint=f"Set NOTIFICATIONS['BATCH_SIZE'] to {fitting} or less, or raise the timeout.",
+            id="notifications.W027",
+        )
+    ]
+
+
+def _anymail_setting(esp: Esp, name: str) -> Any:
+    """An ESP's webhook setting, looked up the way its Anymail view looks it up."""
+    try:
+        return get_anymail_setting(name.lower(), esp_name=esp.name, allow_bare=True, default=None)
+    except ImproperlyConfigured:
+        return None
+
+
+def _check_webhook(esp: Esp) -> list[checks.CheckMessage]:
+    """What the chosen ESP's tracking webhook needs before it can tell real events from forged."""
+    errors: list[checks.CheckMessage] = []
+    if not get_anymail_setting("webhook_secret", default=None):
+        errors.append(
+            checks.Error(
+                f"ANYMAIL['WEBHOOK_SECRET'] is not set: anyone could post {esp.name} "
+                "tracking events (and have any address suppressed).",
+                hint="Set it to user:password and put the credentials in the webhook URL "
+                "configured at the ESP.",
+                id="notifications.E022",
+            )
+        )
+    prefix = esp.key.upper()
+    if esp.signing_settings and not any(
+        _anymail_setting(esp, name) not in (None, "", UNSET) for name in esp.signing_settings
+    ):
+        names = [f"ANYMAIL['{prefix}_{name}']" for name in esp.signing_settings]
+        unset = (
+            f"{names[0]} is not set" if len(names) == 1 else f"none of {', '.join(names)} is set"
+        )
+        errors.append(
+            checks.Error(
+                f"{esp.name} signs its webhooks, and {unset}: its tracking webhook "
+                "refuses every request.",
+                hint="Copy the webhook signing key from the ESP's dashboard.",
+                id="notifications.E023",
+            )
+        )
+    missing_optional = [
+        name for name in esp.optional_signing_settings if not _anymail_setting(esp, name)
+    ]
+    if missing_optional:
+        names = " and ".join(f"ANYMAIL['{prefix}_{name}']" for name in missing_optional)
+        errors.append(
+            checks.Warning(
+                f"{esp.name} can sign its webhooks, and {names} is not set: only the "
+                "basic-auth credentials protect its tracking webhook.",
+                hint="Set the signing key or secret from the ESP's dashboard.",
+                id="notifications.W024",
+            )
+        )
+    return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_dkim(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Run by ``check --deploy``: mail sent over SMTP in production should carry DKIM."""
+    if settings.DEBUG or _delivery_mailer() is None:
+        return []
+    try:
+        mailer = build_delivery_mailer()
+    except (ImproperlyConfigured, ImportError, TypeError, ValueError):
+        return []  # notifications.E020 says why
+    if isinstance(mailer, SmtpEmailBackend) and getattr(mailer, "dkim", None) is None:
+        return [
+            checks.Warning(
+                f"The delivery mailer {conf.DELIVERY_MAILER!r} sends over SMTP without "
+                "a DKIM signature of the app's own.",
+                hint="Use notifications.dkim.DkimEmailBackend with a domain, selector and "
+                "private key (docs/notifications.md, DKIM). If the relay signs with a "
+                "signature covering List-Unsubscribe-Post, silence notifications.W026.",
+                id="notifications.W026",
             )
         ]
     return []

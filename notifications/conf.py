@@ -85,6 +85,26 @@ DEFAULTS: dict[str, Any] = {
     # callable taking the user; None: the built-in getter (see recipients.py).
     "RECIPIENT_LANGUAGE": None,
     "RECIPIENT_TIMEZONE": None,
+    # The ESP whose tracking webhooks report on sent mail (a key of
+    # notifications.providers.ESPS, e.g. "mailgun"); None: the delivery
+    # mailer's, when it is an Anymail backend. Set it when mail goes out over
+    # an ESP's SMTP relay. The system checks then insist on its webhook keys.
+    "TRACKING_ESP": None,
+    # The sender part of the Feedback-ID header (type:category:sender), which
+    # mailbox providers group complaint figures by; "" means the domain of
+    # FROM_EMAIL.
+    "FEEDBACK_ID_SENDER": "",
+    # Most messages per second the delivery mailer is given, across every
+    # worker of every node (an ESP's quota); None: no limit. Shared through
+    # the database, or through Redis when SEND_RATE_REDIS_URL is set.
+    "SEND_RATE": None,
+    "SEND_RATE_REDIS_URL": None,
+    # Amazon SES through SNS: topics whose messages are accepted (empty: any
+    # topic, once the message's signature is verified), and the function that
+    # fetches a signing certificate (a callable or a dotted path taking the
+    # certificate's https URL and returning its PEM bytes; None: over https).
+    "SNS_TOPIC_ARNS": (),
+    "SNS_CERTIFICATE_FETCHER": None,
 }
 
 

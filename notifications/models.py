@@ -375,3 +375,18 @@ class WakeUp(models.Model):
 
     def __str__(self) -> str:
         return "wake-up pending" if self.pending else "no wake-up pending"
+
+
+class SendRate(models.Model):
+    """The next free send slot of a provider-wide rate limit, shared by every worker.
+
+    One row per limit (see dispatch/rate.py): the time, in microseconds since
+    the epoch, before which no further message may be handed to the mailer.
+    Workers advance it with a compare-and-swap UPDATE.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    next_slot_us = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: next slot at {self.next_slot_us / 1e6:.6f}"

@@ -16,10 +16,12 @@ project on ``django.tasks`` never loads it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from .conf import conf
 
@@ -28,7 +30,10 @@ logger = logging.getLogger(__name__)
 DJANGO_Q = "django_q"
 DJANGO_TASKS = "django_tasks"
 
+# The jobs, by import path: django-q2 stores these paths in its queue and
+# schedules (so they stay stable), and this module never imports the jobs.
 DELIVER_TASK = "notifications.tasks.deliver_due"
+DELIVER_JOB = "notifications.tasks.deliver_due_job"  # the same job as a django.tasks Task
 SWEEP_SCHEDULE_NAME = "notifications.sweep"
 SWEEP_FUNC = "notifications.tasks.sweep"
 DIGEST_SCHEDULE_NAME = "notifications.daily_digest"
@@ -57,9 +62,7 @@ def wake(*, helper: bool = False) -> bool:
     """
     try:
         if job_backend() == DJANGO_TASKS:
-            from .tasks import deliver_due_job
-
-            job = deliver_due_job.using(backend=conf.TASKS_BACKEND)
+            job = import_string(DELIVER_JOB).using(backend=conf.TASKS_BACKEND)
             job.enqueue(spread=not helper)
             return True
         from django_q.tasks import async_task
@@ -88,19 +91,16 @@ def wake_ups_are_writes() -> bool:
     return bool(Conf.ORM) and not Conf.BROKER_CLASS
 
 
-def connect_worker_start() -> None:
-    """Start the due-time watcher in every django-q2 worker process as it spawns."""
+def on_worker_start(callback: Callable[[], Any]) -> None:
+    """Run `callback` in every django-q2 worker process as it spawns."""
     if job_backend() != DJANGO_Q:
         return
     from django_q.signals import post_spawn
 
-    post_spawn.connect(_worker_spawned, dispatch_uid="notifications.worker_spawned")
+    def worker_spawned(sender: Any, proc_name: str = "", **kwargs: Any) -> None:
+        callback()
 
-
-def _worker_spawned(sender: Any, proc_name: str = "", **kwargs: Any) -> None:
-    from .dispatch.watch import start_watcher
-
-    start_watcher()
+    post_spawn.connect(worker_spawned, weak=False, dispatch_uid="notifications.worker_started")
 
 
 # --- reading Q_CLUSTER ---------------------------------------------------------------

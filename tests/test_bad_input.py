@@ -238,7 +238,7 @@ def test_malformed_json_without_credentials_is_refused_before_it_is_read(monkeyp
     def must_not_read(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("an unauthenticated body was read")
 
-    monkeypatch.setattr("notifications.tracking.webhooks._json_problem", must_not_read)
+    monkeypatch.setattr("notifications.tracking.views.check_body", must_not_read)
     client = Client(raise_request_exception=False)
 
     response = client.post(

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from notifications.tests.keys import private_key_pem
 from tests.support.processes import BASE_DIR
 
 
@@ -29,6 +30,10 @@ PRODUCTION = {
     "SITE_URL": "https://microblog.example.com",
     "ALLOWED_HOSTS": "microblog.example.com",
     "ANYMAIL_WEBHOOK_SECRET": "webhook-user:a-long-random-webhook-password",
+    # Mail goes out over SMTP, signed by the app (DKIM).
+    "DKIM_DOMAIN": "microblog.example.com",
+    "DKIM_SELECTOR": "mb2026",
+    "DKIM_PRIVATE_KEY": private_key_pem().replace("\n", "\\n"),
 }
 
 
@@ -36,6 +41,12 @@ def test_check_deploy_with_production_settings_reports_nothing():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_production_sends_over_smtp_without_dkim():
+    unsigned = {name: value for name, value in PRODUCTION.items() if not name.startswith("DKIM_")}
+    result = manage("check", "--deploy", **unsigned)
+    assert "notifications.W026" in result.stderr + result.stdout
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():

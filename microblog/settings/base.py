@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from microblog.settings.providers import delivery_mailer, webhook_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -188,53 +190,13 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Microblog <noreply@micro
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ADMINS = [address.strip() for address in env.list("ADMINS", default=[]) if address.strip()]
 
-EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="smtp")
-ESP_API_KEY = env("ESP_API_KEY", default="")
-ESP_API_URL = env("ESP_API_URL", default="")
-
-
-def _smtp_mailer(url: str) -> dict:
-    config = environ.Env.email_url_config(url)
-    return {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {
-            "host": config["EMAIL_HOST"],
-            "port": config["EMAIL_PORT"],
-            "username": config.get("EMAIL_HOST_USER") or "",
-            "password": config.get("EMAIL_HOST_PASSWORD") or "",
-            "use_tls": bool(config.get("EMAIL_USE_TLS", False)),
-            "use_ssl": bool(config.get("EMAIL_USE_SSL", False)),
-            "timeout": env.int("EMAIL_TIMEOUT", default=20),
-        },
-    }
-
-
-# The API key option each ESP's Anymail backend takes.
-ESP_BACKENDS = {
-    "postmark": ("anymail.backends.postmark.EmailBackend", "server_token"),
-    "mailgun": ("anymail.backends.mailgun.EmailBackend", "api_key"),
-    "sendgrid": ("anymail.backends.sendgrid.EmailBackend", "api_key"),
-    "amazon_ses": ("anymail.backends.amazon_ses.EmailBackend", None),
-}
-
-
-def _delivery_mailer() -> dict:
-    if EMAIL_PROVIDER == "smtp":
-        return _smtp_mailer(env("EMAIL_URL", default="smtp://127.0.0.1:1025"))
-    backend, key_option = ESP_BACKENDS[EMAIL_PROVIDER]
-    options = {}
-    if key_option:
-        options[key_option] = ESP_API_KEY
-    if ESP_API_URL:
-        options["api_url"] = ESP_API_URL
-    if EMAIL_PROVIDER == "mailgun" and env("MAILGUN_SENDER_DOMAIN", default=""):
-        options["sender_domain"] = env("MAILGUN_SENDER_DOMAIN")
-    return {"BACKEND": backend, "OPTIONS": options}
-
+# EMAIL_PROVIDER: "smtp" or one of the ESPs Anymail ships (providers.py and
+# the table in docs/notifications.md say which variables each one reads).
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="smtp").strip().lower()
 
 MAILERS = {
     "default": {"BACKEND": "notifications.backends.OutboxEmailBackend"},
-    "delivery": _delivery_mailer(),
+    "delivery": delivery_mailer(env, EMAIL_PROVIDER),
 }
 
 # The local SMTP sink of `make run` stores what it receives here; the
@@ -246,14 +208,10 @@ ANYMAIL = {
     "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="change:me"),
     # Seconds a worker waits for an ESP's HTTP API before the try counts as failed.
     "REQUESTS_TIMEOUT": env.float("ANYMAIL_REQUESTS_TIMEOUT", default=30.0),
-    # Mailgun also signs its webhooks. An empty key would let anyone forge the
-    # signature, so it is only set when given: without it Anymail answers
-    # Mailgun webhook calls with a configuration error instead of trusting them.
-    **(
-        {"MAILGUN_WEBHOOK_SIGNING_KEY": env("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY")}
-        if env("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY", default="")
-        else {}
-    ),
+    # Webhook signing keys and secrets, each from ANYMAIL_<name>, e.g.
+    # ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY. An empty key is never set: it would
+    # let anyone forge a signature, so the webhook refuses requests instead.
+    **webhook_settings(env, EMAIL_PROVIDER),
 }
 
 # --- Notifications (the reusable framework's one settings dict) ------------
@@ -275,6 +233,17 @@ NOTIFICATIONS = {
     # Daily digest hour (UTC) and the per-recipient hourly ceiling (0: none).
     "DIGEST_HOUR": env.int("NOTIFICATIONS_DIGEST_HOUR", default=8),
     "HOURLY_LIMIT": env.int("NOTIFICATIONS_HOURLY_LIMIT", default=20),
+    # The ESP whose webhooks report on sent mail, when mail goes out over its
+    # SMTP relay (otherwise EMAIL_PROVIDER's).
+    "TRACKING_ESP": env("NOTIFICATIONS_TRACKING_ESP", default=None),
+    # Feedback-ID's sender part (default: the sender's domain).
+    "FEEDBACK_ID_SENDER": env("NOTIFICATIONS_FEEDBACK_ID_SENDER", default=""),
+    # Messages per second across every worker and node (an ESP's quota;
+    # unset: no limit), shared through Redis when REDIS_URL is set.
+    "SEND_RATE": env.float("NOTIFICATIONS_SEND_RATE", default=None),
+    "SEND_RATE_REDIS_URL": env("REDIS_URL", default="") or None,
+    # Amazon SES: the SNS topics accepted (unset: any, once the signature checks out).
+    "SNS_TOPIC_ARNS": env.list("NOTIFICATIONS_SNS_TOPIC_ARNS", default=[]),
 }
 
 # --- django-q2 ----------------------------------------------------------------
@@ -297,6 +266,25 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.5
+
+# --- Cache -------------------------------------------------------------------
+# Shared by every process: password reset requests are counted in it. Redis
+# when there is one; otherwise files in var/ (every process of one machine).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "microblog",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- Logging ----------------------------------------------------------------
 LOGGING = {

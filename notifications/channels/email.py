@@ -3,13 +3,16 @@
 What is built here is what the delivery mailer sends: the rendered subject,
 text and HTML of a typed row, or the stored message of a row given to
 Django's mail API, plus the headers every outbox email carries
-(``X-Notification-ID``, a ``Message-ID``) and, for Anymail, the type as a tag
-and the outbox id as metadata.
+(``X-Notification-ID``, a ``Message-ID`` that stays the same on every
+attempt, ``Auto-Submitted``, ``X-Auto-Response-Suppress``, ``Feedback-ID``)
+and, for Anymail, the type as a tag, the outbox id as metadata and, for an
+ESP that deduplicates sends by key, the row's idempotency key.
 """
 
 from __future__ import annotations
 
 import email.policy
+import uuid
 from email.headerregistry import HeaderRegistry
 from email.utils import parseaddr
 from typing import Any
@@ -20,6 +23,7 @@ from django.core.mail.utils import DNS_NAME
 from ..conf import conf
 from ..mailapi import deserialize_message
 from ..models import EMAIL_KIND, Notification
+from ..providers import delivery_esp
 from ..rendering import RenderedEmail
 
 
@@ -42,6 +46,8 @@ class _HeaderRegistry(HeaderRegistry):
             "content-transfer-encoding",
             "reply-to",
             "list-unsubscribe-post",
+            "auto-submitted",
+            "x-auto-response-suppress",
         }
     )
     MAX_CACHED = 256
@@ -119,10 +125,22 @@ def build_message(
         )
         if body_html:
             message.attach_alternative(body_html, "text/html")
-    present = {name.lower() for name in message.extra_headers}
-    if "message-id" not in present:
-        message.extra_headers["Message-ID"] = stable_message_id(notification)
-    message.extra_headers["X-Notification-ID"] = str(notification.pk)
+    headers = message.extra_headers
+    present = {name.lower() for name in headers}
+    for name, value in (
+        ("Message-ID", stable_message_id(notification)),
+        # RFC 3834: written by a program, so vacation responders stay quiet.
+        ("Auto-Submitted", "auto-generated"),
+        # Outlook and Exchange's spelling of the same wish.
+        ("X-Auto-Response-Suppress", "OOF, AutoReply"),
+        ("Feedback-ID", feedback_id(notification)),
+    ):
+        if name.lower() not in present:
+            headers[name] = value
+    headers["X-Notification-ID"] = str(notification.pk)
+    esp = delivery_esp()
+    if esp is not None and esp.idempotency_header:
+        headers[esp.idempotency_header] = esp_idempotency_key(notification)
     message.tags = [notification.kind]  # Anymail: ignored by other backends
     message.metadata = {"notification_id": str(notification.pk)}
     return message
@@ -136,6 +154,37 @@ def stable_message_id(notification: Notification) -> str:
     and mail clients see one message, not two.
     """
     return f"<{notification.idempotency_key}@{sender_domain() or DNS_NAME}>"
+
+
+def feedback_id(notification: Notification) -> str:
+    """The Feedback-ID header: type, category and sender (Gmail's feedback loop).
+
+    Mailbox providers report complaint rates per value, so each field is a
+    stable identifier: the notification type, its category ("transactional"
+    or "general" for a row without one) and FEEDBACK_ID_SENDER (by default
+    the sender's domain).
+    """
+    category = notification.category or (
+        "transactional" if notification.transactional else "general"
+    )
+    sender = conf.FEEDBACK_ID_SENDER or sender_domain() or DNS_NAME
+    return ":".join(_feedback_field(field) for field in (notification.kind, category, sender))
+
+
+def _feedback_field(value: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in value)
+
+
+def esp_idempotency_key(notification: Notification) -> str:
+    """The row's idempotency key as a UUID: the same on every attempt.
+
+    The ESPs that deduplicate sends by a key ask for a UUID, so the key is a
+    name-based UUID of the row's idempotency_key.
+    """
+    return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, notification.idempotency_key))
+
+
+_IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0a3c4e-7f65-4c5e-9a55-7c1f4e0d2b61")
 
 
 def sender_domain() -> str:

@@ -27,6 +27,7 @@ from .finish import finish_failure, finish_sent
 from .outcomes import BatchReport, Outcome, PreparedMessage
 from .policy import Failure, classify_failure
 from .prepare import prepare_batch
+from .rate import send_slot_wait
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,10 @@ def _send_prepared(
     try:
         for index, item in enumerate(prepared):
             row = item.row
+            # The provider-wide send rate (rate.py): a slot, or the lease first.
+            while not send_slot_wait(until=renew_at):
+                held = notifications_renew_leases([p.row for p in prepared[index:]])
+                renew_at = timezone.now() + half_lease
             if renew_at is not None and timezone.now() >= renew_at:
                 held = notifications_renew_leases([p.row for p in prepared[index:]])
                 renew_at = timezone.now() + half_lease

@@ -232,7 +232,7 @@ def test_mailgun_permanent_failure_suppresses_and_links(client) -> None:
     assert response.status_code == 200
     event = TrackingEvent.objects.get()
     assert event.esp_name == "Mailgun"
-    assert event.event_id == "a8ce0edb2dd8301dce1b3b4b1c5ef71cd7fb8c0a6cfd2fb9d1"
+    assert event.event_id == "G9Bn5sl1TC6nu79C8C0bwg:1763740000.453"  # event-data id and time
     assert event.notification == row
     row.refresh_from_db()
     assert row.delivery_status == "bounced"

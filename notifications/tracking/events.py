@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Notification, Suppression, TrackingEvent
+from ..providers import esp_named
 from ..suppression import suppression_add
 
 logger = logging.getLogger(__name__)
@@ -47,24 +49,88 @@ _PERMANENT_REJECTIONS = {
     RejectReason.UNSUBSCRIBED: Suppression.Reason.UNSUBSCRIBED,
 }
 
-# Postmark reports some non-permanent problems as "bounced" events: only its
-# HardBounce type (and a suppression it applied for a hard bounce) is permanent.
-_POSTMARK_HARD_BOUNCE_TYPES = {"HardBounce"}
+# Fields of an ESP's raw event that change from one delivery of the same
+# event to the next (signature data), left out of an id derived from it.
+_PER_DELIVERY_FIELDS = {
+    "mailgun": {"token", "signature", "timestamp"},  # legacy form posts
+    "unisender_go": {"auth"},
+}
 
 
 def event_id_for(*, event: AnymailTrackingEvent, esp_name: str) -> str:
-    """The ESP's event id or, when it gives none, a stable one derived from the event."""
-    if event.event_id:
-        if esp_name.lower() == "amazon ses" and event.recipient:
+    """What identifies an event across redeliveries: the ESP's id, or one derived from it.
+
+    The ESP's own event id where it gives one that stays the same when the
+    event is delivered again (for Mailgun its event-data id with the event's
+    time, not the signature token Anymail reports, which is new on every
+    delivery); otherwise a hash of the event's content without its
+    signature data.
+    """
+    esp = _esp_key(esp_name)
+    provider_id = _provider_event_id(event, esp)
+    if provider_id:
+        if esp == "amazon_ses" and event.recipient:
             # Anymail splits one SES notification into an event per recipient,
             # all carrying the notification's id.
-            return f"{event.event_id}:{event.recipient.lower()}"[:255]
-        return str(event.event_id)[:255]
-    timestamp = event.timestamp.isoformat() if event.timestamp else ""
-    parts = [esp_name, event.message_id or "", event.event_type or "", timestamp]
-    parts.append((event.recipient or "").lower())
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    return f"derived:{digest}"
+            return f"{provider_id}:{event.recipient.lower()}"[:255]
+        return provider_id[:255]
+    raw = _jsonable(event.esp_event)
+    if isinstance(raw, dict):
+        dropped = _PER_DELIVERY_FIELDS.get(esp, set())
+        raw = {key: value for key, value in raw.items() if key not in dropped}
+    content = json.dumps(
+        [esp, event.event_type or "", (event.recipient or "").lower(), raw],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return f"derived:{hashlib.sha256(content.encode()).hexdigest()}"
+
+
+def _esp_key(esp_name: str) -> str:
+    esp = esp_named(esp_name)
+    return esp.key if esp is not None else esp_name.lower()
+
+
+def _provider_event_id(event: AnymailTrackingEvent, esp: str) -> str | None:
+    if esp == "mailgun":
+        data = event.esp_event.get("event-data") if isinstance(event.esp_event, dict) else None
+        if isinstance(data, dict) and data.get("id"):
+            # Mailgun's ids are "unique within a day": with the event's time, for good.
+            return f"{data['id']}:{data.get('timestamp', '')}"
+        return None
+    return str(event.event_id) if event.event_id else None
+
+
+def _get(raw: Any, *path: str) -> str | None:
+    """The string at `path` in a raw payload, or None (whatever else is there)."""
+    for key in path:
+        raw = raw.get(key) if isinstance(raw, dict) else None
+    return str(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else None
+
+
+# Whether a "bounced" event means the address cannot receive mail, for the
+# ESPs whose Anymail mapping also calls temporary failures "bounced"; their
+# raw payload tells the two apart. Any other ESP's bounces are permanent
+# (their temporary failures arrive as "deferred").
+_PERMANENT_BOUNCE: dict[str, Callable[[Any], bool]] = {
+    # SubscriptionChange: Postmark suppressed the address after a hard bounce.
+    "postmark": lambda raw: (
+        _get(raw, "RecordType") == "SubscriptionChange" or _get(raw, "Type") == "HardBounce"
+    ),
+    "amazon_ses": lambda raw: _get(raw, "bounce", "bounceType") == "Permanent",
+    # "blocked": refused for now (reputation, content), not an unknown address.
+    "sendgrid": lambda raw: _get(raw, "type") != "blocked",
+    "brevo": lambda raw: _get(raw, "event") in {"hard_bounce", "invalid_email"},
+    "mailersend": lambda raw: _get(raw, "data", "type") == "hard_bounced",
+    "mailjet": lambda raw: isinstance(raw, dict) and raw.get("hard_bounce") is True,
+    "mandrill": lambda raw: _get(raw, "event") == "hard_bounce",
+    "resend": lambda raw: _get(raw, "data", "bounce", "type") not in {"Transient", "Undetermined"},
+    # SparkPost's hard bounce classes: invalid recipient, no RCPT, unsubscribe.
+    "sparkpost": lambda raw: (
+        _get(raw, "msys", "message_event", "bounce_class") in {"10", "30", "90"}
+    ),
+}
 
 
 def suppression_reason_for(*, event: AnymailTrackingEvent, esp_name: str) -> str | None:
@@ -81,22 +147,9 @@ def suppression_reason_for(*, event: AnymailTrackingEvent, esp_name: str) -> str
 
 
 def _is_permanent_bounce(event: AnymailTrackingEvent, esp_name: str) -> bool:
-    """Whether a "bounced" event means the address cannot receive mail.
-
-    Anymail maps most ESPs' temporary failures to "deferred", but a few report
-    them as bounces too; their raw payload tells the two apart.
-    """
-    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
-    esp = esp_name.lower()
-    if esp == "postmark":
-        if raw.get("RecordType") == "SubscriptionChange":
-            return True  # Postmark suppressed the address because of a hard bounce
-        return raw.get("Type") in _POSTMARK_HARD_BOUNCE_TYPES
-    if esp == "amazon ses":
-        return (raw.get("bounce") or {}).get("bounceType") == "Permanent"
-    if esp == "sendgrid":
-        return raw.get("type") != "blocked"  # "blocked": refused for now, not unknown
-    return True
+    """Whether a "bounced" event means the address cannot receive mail."""
+    rule = _PERMANENT_BOUNCE.get(_esp_key(esp_name))
+    return True if rule is None else bool(rule(event.esp_event))
 
 
 def tracking_event_record(*, event: AnymailTrackingEvent, esp_name: str) -> TrackingEvent | None:
@@ -108,7 +161,8 @@ def tracking_event_record(*, event: AnymailTrackingEvent, esp_name: str) -> Trac
     """
     event_id = event_id_for(event=event, esp_name=esp_name)
     recipient = (event.recipient or "").strip()
-    message_id = (event.message_id or "").strip()
+    # Postal's message ids are numbers.
+    message_id = str(event.message_id or "").strip()
     with transaction.atomic():
         notification = _notification_for(message_id=message_id, recipient=recipient)
         # Unique event_id: a concurrent redelivery gets the existing row back.

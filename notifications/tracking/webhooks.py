@@ -1,86 +1,38 @@
-"""Anymail's webhook URLs, answering a malformed JSON body with 400, not 500.
+"""The tracking webhooks of every ESP Anymail ships, mounted from Anymail's own URL list.
 
-Anymail's tracking views parse the body and index the result without checking
-it, so a broken or oddly shaped JSON body (from a misconfigured ESP or a
-prober) raised inside the view. Each of Anymail's views is wrapped here, so the
-URL list follows Anymail's own as it grows. Mount with
-``path("webhooks/anymail/", include("notifications.tracking.webhooks"))``.
-
-Only a request that carries the right basic-auth credentials is read here;
-any other goes straight to Anymail's view, which refuses it before reading it.
+Mount with ``path("webhooks/anymail/", include("notifications.tracking.webhooks"))``:
+each tracking URL of ``anymail.urls`` (``<esp>/tracking/``, and Mandrill's
+combined ``mandrill/`` and ``mandrill/tracking/``), under Anymail's URL names,
+served by Anymail's view wrapped by ``views.tracking_view`` (403 until a
+required signing key is configured, 400 for bodies and events Anymail cannot
+normalise, SNS signatures verified for Amazon SES). The list follows
+Anymail's as it grows. Inbound-mail webhooks are not mounted (the project
+receives no mail), nor the deprecated ``sendinblue/`` alias of Brevo.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import wraps
-
 from anymail import urls as anymail_urls
-from anymail.utils import get_anymail_setting, get_request_basic_auth
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import URLPattern
-from django.utils.crypto import constant_time_compare
 
-# The top-level JSON value each ESP posts, where it is not one object.
-PAYLOAD_SHAPES: dict[str, tuple[type, ...]] = {
-    "sendgrid": (list,),
-    "sparkpost": (list,),
-    "mailjet": (list, dict),  # an array of events, or one event when batching is off
-}
-# Bodies Anymail reads as form fields (Mailgun's legacy webhooks, Mandrill,
-# inbound mail); every other body is JSON, whatever content type it came with.
-FORM_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+from .views import tracking_view
 
 
-def _authenticated(request: HttpRequest) -> bool:
-    secrets = get_anymail_setting("webhook_secret", default=[])
-    if isinstance(secrets, str):
-        secrets = [secrets]
-    given = get_request_basic_auth(request)
-    return given is not None and any(constant_time_compare(given, s) for s in secrets if s)
-
-
-def _json_problem(request: HttpRequest, shapes: tuple[type, ...]) -> str | None:
-    try:
-        payload = json.loads(request.body or b"")
-    except ValueError:
-        return "The request body is not valid JSON."
-    if not isinstance(payload, shapes):
-        names = " or ".join("array" if shape is list else "object" for shape in shapes)
-        return f"Expected a JSON {names}."
-    return None
-
-
-def reject_malformed_json(
-    view: Callable[..., HttpResponse], *, esp: str
-) -> Callable[..., HttpResponse]:
-    shapes = PAYLOAD_SHAPES.get(esp, (dict,))
-
-    @wraps(view)  # keeps the csrf_exempt flag Anymail's views carry
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
-        if (
-            request.method == "POST"
-            and request.content_type not in FORM_CONTENT_TYPES
-            and _authenticated(request)
-            and (problem := _json_problem(request, shapes))
-        ):
-            return HttpResponseBadRequest(problem)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _wrapped(pattern: URLPattern) -> URLPattern:
-    # "anymail.webhooks.amazon_ses" -> "amazon_ses"
-    esp = getattr(pattern.callback, "view_class", type(None)).__module__.rsplit(".", 1)[-1]
-    return URLPattern(
-        pattern.pattern,
-        reject_malformed_json(pattern.callback, esp=esp),
-        pattern.default_args,
-        pattern.name,
+def _is_tracking(pattern: URLPattern) -> bool:
+    view_class = getattr(pattern.callback, "view_class", None)
+    return (
+        view_class is not None
+        and pattern.name is not None
+        and not pattern.name.startswith("sendinblue")
+        and (pattern.name.endswith("_tracking_webhook") or pattern.name == "mandrill_webhook")
     )
 
 
+def _mounted(pattern: URLPattern) -> URLPattern:
+    callback = pattern.callback
+    view = tracking_view(callback.view_class).as_view(**getattr(callback, "view_initkwargs", {}))
+    return URLPattern(pattern.pattern, view, pattern.default_args, pattern.name)
+
+
 app_name = anymail_urls.app_name
-urlpatterns = [_wrapped(pattern) for pattern in anymail_urls.urlpatterns]
+urlpatterns = [_mounted(pattern) for pattern in anymail_urls.urlpatterns if _is_tracking(pattern)]

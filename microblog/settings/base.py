@@ -33,7 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_q",
     "anymail",
-    "axes",
+    "accounts.apps.SignInThrottlingConfig",  # django-axes
     "notifications",
     "accounts",
     "microblog",

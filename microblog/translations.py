@@ -1,0 +1,24 @@
+"""Strings of Django and django-axes that their own catalogues leave untranslated.
+
+The admin shows them to staff, and Django 6.1's and django-axes' Simplified
+Chinese catalogues lack them. Marking them here keeps them in the project's
+catalogue, which LOCALE_PATHS puts before every app's own.
+"""
+
+from django.utils.translation import gettext_noop
+
+DJANGO_STRINGS = (
+    gettext_noop("- Select an option -"),
+    gettext_noop("Filter by %(field_name)s"),
+)
+
+AXES_STRINGS = (
+    gettext_noop("access failure"),
+    gettext_noop("access failures"),
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
+    gettext_noop("access log"),
+    gettext_noop("access logs"),
+)

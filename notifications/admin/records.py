@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from ..channels.inapp import feed_entries
 from ..models import InAppItem, Preference, QuietHours, Suppression, TrackingEvent
 from ..recipients import email_field_name
 from .outbox import LogAdminMixin
@@ -76,13 +77,19 @@ class QuietHoursAdmin(admin.ModelAdmin):
 class InAppItemAdmin(LogAdminMixin, admin.ModelAdmin):
     """A person's in-app feed as staff see it: what, since when, read or not."""
 
-    list_display = ("recipient", "kind", "actors", "updated_at", "read_at", "notification")
+    list_display = ("recipient", "line", "actors", "updated_at", "read_at", "notification")
+    list_per_page = 50  # each line is rendered as its recipient sees it
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     list_select_related = ("recipient",)
     raw_id_fields = ("recipient", "notification")
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return user_search_fields("recipient")
+
+    @admin.display(description=_("what the person sees"))
+    def line(self, item: InAppItem) -> str:
+        entries = feed_entries([item])
+        return entries[0].html if entries else "—"
 
     @admin.display(description=_("actors"))
     def actors(self, item: InAppItem) -> int:

@@ -53,6 +53,8 @@ PAGES = [
     "admin:notifications_suppression_changelist",
     "admin:notifications_trackingevent_changelist",
     "admin:notifications_preference_changelist",
+    "admin:notifications_quiethours_changelist",
+    "admin:notifications_inappitem_changelist",
 ]
 
 
@@ -126,6 +128,15 @@ def test_the_preview_renders_every_type_in_every_language(staff_client):
     assert "bob, carol and 2 others waved at you" in body  # from a sample context
     assert "Security alert: a new sign-in" in body  # from sample params
     assert "errornote" not in body
+    # Types with the in-app channel (waves) show their feed line too, in each language.
+    assert body.count('class="notification-in-app"') == 2
+
+
+def test_staff_see_a_users_in_app_items(staff_client, sent_row, alice):
+    body = staff_client.get(
+        reverse("admin:notifications_inappitem_changelist"), {"q": alice.email}
+    ).content.decode()
+    assert "bob waved at you" in body
 
 
 def _action(client, action, rows):  # type: ignore[no-untyped-def]

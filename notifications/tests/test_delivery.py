@@ -327,6 +327,9 @@ def test_an_expired_lease_returns_the_row_to_queued_and_it_is_delivered(
 
     row = Notification.objects.get()
     assert row.status == Status.QUEUED
+    [lost] = DeliveryAttempt.objects.filter(notification=row)
+    assert lost.outcome == DeliveryAttempt.Outcome.LOST
+    assert "the lease expired" in lost.error and "crashed" in lost.error
     deliver()
     row.refresh_from_db()
     assert row.status == Status.SENT

@@ -27,7 +27,7 @@ from ..models import EMAIL_KIND, Notification
 from ..recipients import recipient_address, user_with_address
 from ..timing import email_wait
 from ..types import EMAIL, NotificationType, registry
-from .coalesce import coalesce, withdraw_actor
+from .coalesce import coalesce, lock_ceiling, withdraw_actor
 from .inapp import in_app_wanted, item_record, items_withdraw_actor
 from .rows import build_row
 from .wakeup import wake_on_commit
@@ -126,31 +126,34 @@ def _email_row(
         )
     if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
-    now = timezone.now()
-    due = send_at or now
-    wait_reason = transitions.REASON_SCHEDULED if due > now else ""
-    if not category.transactional:
-        wait_until, why = email_wait(recipient=recipient, now=now, waits_to_be_seen=waits)
-        if wait_until > due:
-            due, wait_reason = wait_until, why
-    row = build_row(
-        kind=kind_type.key,
-        recipient=recipient,
-        params=params,
-        dedupe_key=dedupe_key,
-        due=due,
-        hold_reason=preferences.enqueue_hold_reason(
-            recipient=recipient, category=category, mode=mode
-        ),
-        wait_reason=wait_reason,
-    )
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:
-        if dedupe_key:  # a concurrent request stored the same event
-            return None
-        raise
+    with transaction.atomic():
+        if recipient is not None and not category.transactional:
+            lock_ceiling(recipient.pk)  # the hourly ceiling is counted below
+        now = timezone.now()
+        due = send_at or now
+        wait_reason = transitions.REASON_SCHEDULED if due > now else ""
+        if not category.transactional:
+            wait_until, why = email_wait(recipient=recipient, now=now, waits_to_be_seen=waits)
+            if wait_until > due:
+                due, wait_reason = wait_until, why
+        row = build_row(
+            kind=kind_type.key,
+            recipient=recipient,
+            params=params,
+            dedupe_key=dedupe_key,
+            due=due,
+            hold_reason=preferences.enqueue_hold_reason(
+                recipient=recipient, category=category, mode=mode
+            ),
+            wait_reason=wait_reason,
+        )
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            if dedupe_key:  # a concurrent request stored the same event
+                return None
+            raise
     return row
 
 

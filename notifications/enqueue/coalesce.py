@@ -104,6 +104,16 @@ def lock_group(group: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [group])
 
 
+def lock_ceiling(recipient_id: int) -> None:
+    """Serialise counting the recipient's emails of the last hour until the
+    transaction ends, when HOURLY_LIMIT is set: events of every type count
+    against the one ceiling, so concurrent ones must not each see room under
+    it. Taken after a group's lock, never before it, so two events never wait
+    for each other's locks in opposite orders."""
+    if conf.HOURLY_LIMIT:
+        lock_group(f"ceiling:{recipient_id}")
+
+
 def coalesce(
     *,
     kind: str,
@@ -127,6 +137,7 @@ def coalesce(
     window = timedelta(seconds=conf.COALESCE_WINDOW)
     with transaction.atomic():
         lock_group(group)
+        lock_ceiling(recipient.pk)
         for _ in range(_MERGE_TRIES):
             now = timezone.now()
             recent = _recent_rows(recipient_id=recipient.pk, group=group, now=now)

@@ -38,7 +38,7 @@ def test_a_claim_from_before_a_reboot_is_gone():
 
 
 def test_claims_of_other_hosts_are_left_to_their_lease():
-    _, boot, pid, started = worker_name().split(":")
+    _, boot, _pid, started = worker_name().split(":")
     assert not claimant_is_gone(f"another-host:{boot}:999999:{started}:abcd1234")
 
 

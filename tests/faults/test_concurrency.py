@@ -89,3 +89,52 @@ def test_a_burst_of_concurrent_follows_makes_at_most_two_emails_naming_everyone_
     named = _followers_named(sent)
     assert sorted(named) == sorted(fan.pk for fan in fans)  # everyone, exactly once
     assert not Notification.objects.filter(recipient=target, status=Status.HELD).exists()
+
+
+MENTION_SCRIPT = """
+import os, time
+from accounts.models import User
+from microblog.services import post_create
+authors = list(User.objects.filter(username__startswith=os.environ["FANS"]).order_by("pk"))
+start_at = float(os.environ["START_AT"])
+time.sleep(max(0.0, start_at - time.time()))
+for author in authors:
+    post_create(author=author, body="hello @" + os.environ["TARGET"])
+print("mentioned", len(authors))
+"""
+
+MENTIONS_EACH = 10
+CEILING = 2  # reached within the first, simultaneous mentions of the processes
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_mentions_never_push_past_the_hourly_ceiling(run_dir):
+    """Mentions are not coalesced: each is its own email, and the hourly
+    ceiling is counted under a per-recipient lock so that concurrent posts
+    cannot each see room under it."""
+    env = {"NOTIFICATIONS_HOURLY_LIMIT": str(CEILING)}
+    target = User.objects.create(username="famous", email="famous@example.com", password="!")
+    for process in range(PROCESSES):
+        User.objects.bulk_create(
+            User(username=f"m{process}au{i}", email=f"m{process}au{i}@example.com", password="!")
+            for i in range(MENTIONS_EACH)
+        )
+    start_at = time.time() + 3
+    authors = [
+        ManagedProcess(
+            ["shell", "-c", MENTION_SCRIPT],
+            run_dir / f"mention-{process}.log",
+            env={**env, "TARGET": "famous", "FANS": f"m{process}au", "START_AT": str(start_at)},
+        ).start()
+        for process in range(PROCESSES)
+    ]
+    for process in authors:
+        assert process.proc is not None
+        assert process.proc.wait(timeout=60) == 0, process.log()[-2000:]
+
+    rows = Notification.objects.filter(recipient=target, kind="mention")
+    going_out = rows.exclude(status=Status.HELD).count()
+    held = rows.filter(status=Status.HELD).count()
+    print(f"{going_out} mention email(s) going out, {held} held for the digest")
+    assert going_out == CEILING
+    assert held == PROCESSES * MENTIONS_EACH - CEILING  # folded into the digest, not lost

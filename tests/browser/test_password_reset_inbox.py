@@ -63,7 +63,7 @@ def test_password_reset_shows_up_in_the_dev_inbox(
             break
         page.wait_for_timeout(500)
     expect(link).to_contain_text("reset", ignore_case=True)
-    page.screenshot(path=screenshots / "devinbox.png", full_page=True)
+    page.screenshot(path=screenshots / "devinbox-password-reset-list.png", full_page=True)
 
     link.click()
     page.wait_for_load_state("load")

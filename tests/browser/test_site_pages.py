@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext
 from accounts.models import User
 from accounts.services import follow_create, user_create
 from microblog.services import post_create
+from notifications.tokens import make_unsubscribe_token
 from tests.support.browser import ConsoleErrors, look_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -77,6 +78,10 @@ def anonymous_context(browser: Browser, language: str, base_url: str) -> Browser
     return context
 
 
+def unsubscribe_token(user: User) -> str:
+    return make_unsubscribe_token(user_id=user.pk, category="social")
+
+
 # (screenshot name, path, a button to press first)
 ANONYMOUS_PAGES = [
     ("signup", "/accounts/signup/", None),
@@ -102,6 +107,8 @@ SIGNED_IN_PAGES = [
     ("followers", "/u/alice/followers/", None),
     ("following", "/u/{me}/following/", None),
     ("profile-edit", "/accounts/profile/", None),
+    ("notifications", "/notifications/", None),
+    ("preferences", "/notifications/preferences/", None),
     ("password-change", "/accounts/password/change/", None),
     ("not-found", "/u/nobody/", 404),
     ("method-not-allowed", "/u/alice/follow/", 405),
@@ -139,6 +146,11 @@ def test_every_site_page_looks_designed_and_is_accessible(
     uid = urlsafe_base64_encode(force_bytes(reader.pk))
     token = default_token_generator.make_token(reader)
     visit(anonymous, "password-reset-confirm", f"/accounts/password/reset/{uid}/{token}/")
+    # An emailed unsubscribe link works without signing in: confirm, done, broken.
+    unsubscribe = f"/notifications/unsubscribe/{unsubscribe_token(reader)}/"
+    visit(anonymous, "unsubscribe", unsubscribe)
+    visit(anonymous, "unsubscribe-done", unsubscribe, submit="main button[type=submit]")
+    visit(anonymous, "unsubscribe-invalid", "/notifications/unsubscribe/not-a-token/", status=400)
     anonymous.close()
 
     signed_in = signed_in_context(browser, reader, base)

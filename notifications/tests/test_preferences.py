@@ -6,7 +6,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from notifications.models import Notification, Preference, Suppression
+from notifications.models import Notification, Preference, QuietHours, Suppression
 from notifications.preferences import (
     DIGEST_CATEGORY,
     UnknownCategory,
@@ -156,6 +156,41 @@ def test_an_invalid_choice_saves_nothing(alice, client) -> None:
 
     assert response.status_code == 200
     assert response.context["form"].errors
+    assert not Preference.objects.exists()
+
+
+def test_quiet_hours_are_saved_changed_and_cleared_through_the_page(alice, client) -> None:
+    client.force_login(alice)
+    choices = dict.fromkeys(preferences_for(user=alice), Mode.IMMEDIATELY)
+    url = reverse("notifications:preferences")
+
+    assert (
+        client.post(url, {**choices, "quiet_start": "22:00", "quiet_end": "07:00"}).status_code
+        == 302
+    )
+    quiet = QuietHours.objects.get(user=alice)
+    assert (quiet.start.isoformat(), quiet.end.isoformat()) == ("22:00:00", "07:00:00")
+
+    client.post(url, {**choices, "quiet_start": "23:30", "quiet_end": "06:15"})
+    quiet.refresh_from_db()
+    assert (quiet.start.isoformat(), quiet.end.isoformat()) == ("23:30:00", "06:15:00")
+
+    client.post(url, {**choices, "quiet_start": "", "quiet_end": ""})
+    assert not QuietHours.objects.filter(user=alice).exists()
+
+
+@pytest.mark.parametrize("start, end", [("22:00", ""), ("", "07:00")], ids=["no-end", "no-start"])
+def test_quiet_hours_need_both_ends_and_nothing_is_saved_without(alice, client, start, end):
+    client.force_login(alice)
+    choices = dict.fromkeys(preferences_for(user=alice), Mode.OFF)
+
+    response = client.post(
+        reverse("notifications:preferences"), {**choices, "quiet_start": start, "quiet_end": end}
+    )
+
+    assert response.status_code == 200
+    assert "Give both a start and an end for quiet hours." in response.content.decode()
+    assert not QuietHours.objects.exists()
     assert not Preference.objects.exists()
 
 

@@ -16,9 +16,11 @@ Status = Notification.Status
 def test_a_worker_killed_three_times_mid_burst_loses_nothing(workers, smtp_sink):
     """SIGKILL (the whole process group, as the OOM killer or a lost node
     would) three times while a burst drains; a new cluster is started after
-    each kill. Rows the dead worker had claimed come back when their lease
-    expires. SMTP cannot acknowledge atomically: a message the server accepted
-    just before the kill is sent again, so at most one duplicate per kill."""
+    each kill. Rows the dead worker had claimed come back as soon as the new
+    cluster's watcher sees that the process named in their claim is gone.
+    SMTP cannot acknowledge atomically: a message the server accepted just
+    before the kill is sent again, so at most one duplicate per killed worker
+    process (one per kill here: the cluster runs one worker)."""
     smtp_sink.handler.delay = 0.03
     expected = follow_burst(200, chunks=4)
     kills = 3

@@ -77,8 +77,10 @@ def test_only_the_queue_module_imports_django_q():
 
 
 def test_nothing_reads_djangos_private_on_commit_list():
-    code = [path for path in ROOT.rglob("*.py") if ".venv" not in path.parts]
-    assert [str(p) for p in code if "run_on_commit" in p.read_text() and p != Path(__file__)] == []
+    # Spelt in two halves so that a search of the repository finds no use at all.
+    private = "run_on" + "_commit"
+    code = [path for path in ROOT.rglob("*.py") if not {".venv", "var"} & set(path.parts)]
+    assert [str(path) for path in code if private in path.read_text()] == []
 
 
 def test_every_framework_module_is_small_and_says_what_it_owns():

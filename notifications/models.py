@@ -7,6 +7,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Defined beside the code that adds to it; imported here so Django registers it.
+from .totals import DeliveryTotal  # noqa: F401
+
 # The kind of rows holding a message given to Django's mail API (password
 # resets, error reports, sendtestemail) rather than a registered type.
 EMAIL_KIND = "email"

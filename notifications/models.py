@@ -307,7 +307,9 @@ class TrackingEvent(models.Model):
     timestamp = models.DateTimeField(null=True, blank=True, verbose_name=_("reported at"))
     description = models.TextField(blank=True, verbose_name=_("description"))
     payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
-    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
+    received_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("received at")
+    )
 
     class Meta:
         verbose_name = _("provider event")

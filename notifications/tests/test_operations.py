@@ -109,7 +109,7 @@ def test_purge_and_retry_commands():
     Notification.objects.create(kind="email", to_address="b@example.com", status="sent")
     Notification.objects.create(kind="email", to_address="c@example.com", status="queued")
     Notification.objects.filter(to_address__in=["a@example.com", "c@example.com"]).update(
-        updated_at=old
+        created_at=old, updated_at=old
     )
     call_command("notifications_purge", "--older-than", "90")
     assert sorted(Notification.objects.values_list("to_address", flat=True)) == [

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
 from . import transitions
 from .enqueue import build_row, wake_on_commit
 from .models import Notification
+from .retention import purge_finished
 
 Status = Notification.Status
 
@@ -60,10 +60,10 @@ def notifications_retry_failed(*, since: timedelta) -> int:
     return sum(notification_retry_now(notification=row) for row in list(failed))
 
 
-def notifications_purge(*, older_than: timedelta) -> int:
-    """Delete finished rows (sent, failed, cancelled, suppressed) older than `older_than`."""
-    cutoff = timezone.now() - older_than
-    deleted, _ = Notification.objects.filter(
-        Q(status__in=transitions.FINISHED) & Q(updated_at__lt=cutoff)
-    ).delete()
-    return deleted
+def notifications_purge(*, older_than: timedelta, batch_size: int | None = None) -> int:
+    """Delete finished rows (sent, failed, cancelled, suppressed) older than `older_than`,
+    with their attempt logs, and provider events as old; the rows deleted.
+
+    In batches (see retention.py), so no lock is held for long.
+    """
+    return purge_finished(older_than=older_than, batch_size=batch_size).notifications

@@ -6,6 +6,7 @@ worker at 3 a.m.
 
 from __future__ import annotations
 
+import ipaddress
 import warnings
 from typing import Any
 from urllib.parse import urlsplit
@@ -284,3 +285,53 @@ def check_dkim(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessa
             )
         ]
     return []
+
+
+# --- Operations: the metrics endpoint and retention --------------------------------
+
+
+@checks.register(checks.Tags.security)
+def check_metrics_and_retention(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """A metrics token or allow-list that cannot work, or a retention that is not days."""
+    errors: list[checks.CheckMessage] = []
+    token = conf.METRICS_TOKEN
+    if token is not None and not isinstance(token, str):
+        errors.append(
+            checks.Error(
+                f"NOTIFICATIONS['METRICS_TOKEN'] must be a string, not {type(token).__name__}.",
+                id="notifications.E026",
+            )
+        )
+    networks = conf.METRICS_ALLOWED_IPS or ()
+    for entry in [networks] if isinstance(networks, str) else networks:
+        try:
+            ipaddress.ip_network(str(entry).strip(), strict=False)
+        except ValueError:
+            errors.append(
+                checks.Error(
+                    f"NOTIFICATIONS['METRICS_ALLOWED_IPS'] has {entry!r}, which is not an "
+                    "IP address or a network.",
+                    hint="Use addresses or CIDR networks, e.g. ['10.0.0.0/8', '::1'].",
+                    id="notifications.E026",
+                )
+            )
+    days = conf.RETENTION_DAYS
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
+        errors.append(
+            checks.Error(
+                f"NOTIFICATIONS['RETENTION_DAYS'] must be a number of days (0 or None: "
+                f"keep every row), not {days!r}.",
+                id="notifications.E028",
+            )
+        )
+    batch = conf.PURGE_BATCH_SIZE
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        errors.append(
+            checks.Error(
+                f"NOTIFICATIONS['PURGE_BATCH_SIZE'] must be a positive integer, not {batch!r}.",
+                id="notifications.E028",
+            )
+        )
+    return errors

@@ -105,6 +105,17 @@ DEFAULTS: dict[str, Any] = {
     # certificate's https URL and returning its PEM bytes; None: over https).
     "SNS_TOPIC_ARNS": (),
     "SNS_CERTIFICATE_FETCHER": None,
+    # The Prometheus endpoint (notifications:metrics) is off (404) until one
+    # of these is set: a bearer token Prometheus sends, and/or the client
+    # addresses (IPs or CIDR networks) it may come from. Both set: both must pass.
+    "METRICS_TOKEN": None,
+    "METRICS_ALLOWED_IPS": (),
+    # Finished rows (sent, failed, cancelled, suppressed) and their attempt
+    # logs are deleted this many days after their last change, by a periodic
+    # job; 0 or None keeps them forever. Deleted PURGE_BATCH_SIZE rows per
+    # transaction, so no lock is held for long.
+    "RETENTION_DAYS": 30,
+    "PURGE_BATCH_SIZE": 1000,
 }
 
 

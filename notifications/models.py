@@ -7,6 +7,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Defined beside the code that adds to it; imported here so Django registers it.
+from .totals import DeliveryTotal  # noqa: F401
+
 # The kind of rows holding a message given to Django's mail API (password
 # resets, error reports, sendtestemail) rather than a registered type.
 EMAIL_KIND = "email"
@@ -304,7 +307,9 @@ class TrackingEvent(models.Model):
     timestamp = models.DateTimeField(null=True, blank=True, verbose_name=_("reported at"))
     description = models.TextField(blank=True, verbose_name=_("description"))
     payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
-    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
+    received_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("received at")
+    )
 
     class Meta:
         verbose_name = _("provider event")

@@ -38,6 +38,10 @@ SWEEP_SCHEDULE_NAME = "notifications.sweep"
 SWEEP_FUNC = "notifications.tasks.sweep"
 DIGEST_SCHEDULE_NAME = "notifications.daily_digest"
 DIGEST_FUNC = "notifications.tasks.send_daily_digests"
+PURGE_SCHEDULE_NAME = "notifications.purge"
+PURGE_FUNC = "notifications.tasks.purge"
+# Retention runs hourly: each run has an hour's worth of rows to delete.
+PURGE_EVERY_MINUTES = 60
 
 
 def job_backend() -> str:
@@ -149,13 +153,15 @@ def digest_hour() -> int | None:
 
 
 def schedules_ensure() -> None:
-    """Create or update the sweep's and the daily digest's django-q2 Schedules.
+    """Create or update the django-q2 Schedules of the sweep, the daily digest
+    and retention.
 
     The digest job runs every DIGEST_CHECK_MINUTES and writes the digests of
-    the people whose own DIGEST_HOUR has come (each in their time zone).
-    Idempotent; runs after every migrate, so a new deployment gets them and
-    changed settings take effect. Nothing to do when django.tasks runs the
-    jobs (cron does).
+    the people whose own DIGEST_HOUR has come (each in their time zone). The
+    purge runs hourly while RETENTION_DAYS is set; its schedule is removed
+    when it is 0 or None. Idempotent; runs after every migrate, so a new
+    deployment gets them and changed settings take effect. Nothing to do when
+    django.tasks runs the jobs (cron does).
     """
     if job_backend() != DJANGO_Q:
         return
@@ -166,6 +172,10 @@ def schedules_ensure() -> None:
         SWEEP_SCHEDULE_NAME: (SWEEP_FUNC, max(1, round(conf.SWEEP_INTERVAL / 60))),
         DIGEST_SCHEDULE_NAME: (DIGEST_FUNC, max(1, int(conf.DIGEST_CHECK_MINUTES))),
     }
+    if conf.RETENTION_DAYS:
+        every[PURGE_SCHEDULE_NAME] = (PURGE_FUNC, PURGE_EVERY_MINUTES)
+    else:
+        Schedule.objects.filter(name=PURGE_SCHEDULE_NAME).delete()
     for name, (func, minutes) in every.items():
         Schedule.objects.update_or_create(
             name=name,

@@ -33,6 +33,12 @@ def notifications_oldest_due_age(*, now: datetime | None = None) -> float | None
     return None if oldest is None else (now - oldest).total_seconds()
 
 
+def notifications_due_count(*, now: datetime | None = None) -> int:
+    """Queued rows that are due: the backlog workers should be sending now."""
+    now = now or timezone.now()
+    return Notification.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now).count()
+
+
 def notifications_finished_since(*, since: datetime) -> dict[str, int]:
     sent = Notification.objects.filter(status=Status.SENT, sent_at__gte=since).count()
     failed = Notification.objects.filter(status=Status.FAILED, updated_at__gte=since).count()

@@ -1,5 +1,6 @@
-"""The framework's three jobs. Their import paths and arguments are an API:
-django-q2 stores them in queued tasks and schedules, so they stay compatible.
+"""The framework's jobs: deliver, sweep, digest and purge. Their import paths
+and arguments are an API: django-q2 stores them in queued tasks and
+schedules, so they stay compatible.
 
 Each job only calls the service that does the work; retrying a delivery is
 the outbox's job, never the task queue's (django-q2 runs each task once,
@@ -15,8 +16,10 @@ import logging
 
 from django.tasks import task
 
+from . import queue
 from .digest import digests_send
 from .dispatch.drain import drain_due, sweep_outbox
+from .retention import purge_expired
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,15 @@ def send_daily_digests() -> int:
     return written
 
 
+def purge() -> int:
+    """Delete finished rows older than RETENTION_DAYS (nothing when it is off).
+
+    Stops between two batches after a third of the task timeout; the next
+    run, an hour later, goes on where it stopped.
+    """
+    return purge_expired(max_seconds=queue.task_timeout() / 3).notifications
+
+
 @task
 def deliver_due_job(spread: bool = True) -> int:
     return deliver_due(spread=spread)
@@ -53,3 +65,8 @@ def sweep_job() -> int:
 @task
 def daily_digest_job() -> int:
     return send_daily_digests()
+
+
+@task
+def purge_job() -> int:
+    return purge()

@@ -1,4 +1,4 @@
-"""The framework's pages: the in-app feed, unsubscribe and preferences."""
+"""The framework's pages: the in-app feed, unsubscribe and preferences, and the metrics."""
 
 from django.urls import path
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("bell/", views.bell, name="count"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("preferences/", views.preferences, name="preferences"),
+    path("metrics/", views.metrics, name="metrics"),
 ]

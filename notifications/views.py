@@ -1,5 +1,6 @@
 """The framework's pages: the in-app feed, one-click unsubscribe and
-preferences for recipients, and ``/healthz`` for load balancers and operators."""
+preferences for recipients, ``/healthz`` for load balancers and operators,
+and the Prometheus endpoint for monitoring."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from .channels.inapp import (
 )
 from .conf import conf
 from .forms import IN_APP_SUFFIX, PreferencesForm
+from .metrics import Access, metrics_access, metrics_exposition
 from .models import Preference
 from .preferences import (
     UnknownCategory,
@@ -214,3 +216,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
         body["worker_heartbeat_age"] = heartbeat_age()
         body["oldest_due_age"] = notifications_oldest_due_age()
     return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """The delivery metrics in Prometheus's format, for a scraper with the token
+    or from an allowed address; 404 while neither is configured."""
+    access = metrics_access(
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        authorization=request.headers.get("Authorization", ""),
+    )
+    if access is not Access.ALLOWED:
+        response = HttpResponse(status=access.value)
+        if access is Access.NO_TOKEN:
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    body, content_type = metrics_exposition(accept=request.headers.get("Accept", ""))
+    return HttpResponse(body, content_type=content_type)

@@ -244,6 +244,12 @@ NOTIFICATIONS = {
     "SEND_RATE_REDIS_URL": env("REDIS_URL", default="") or None,
     # Amazon SES: the SNS topics accepted (unset: any, once the signature checks out).
     "SNS_TOPIC_ARNS": env.list("NOTIFICATIONS_SNS_TOPIC_ARNS", default=[]),
+    # The Prometheus endpoint /notifications/metrics/: off (404) until a bearer
+    # token or an allow-list of client addresses (IPs, CIDR networks) is set.
+    "METRICS_TOKEN": env("NOTIFICATIONS_METRICS_TOKEN", default="") or None,
+    "METRICS_ALLOWED_IPS": env.list("NOTIFICATIONS_METRICS_ALLOWED_IPS", default=[]),
+    # Days finished emails (and their attempt logs) are kept; 0: forever.
+    "RETENTION_DAYS": env.int("NOTIFICATIONS_RETENTION_DAYS", default=30),
 }
 
 # --- django-q2 ----------------------------------------------------------------

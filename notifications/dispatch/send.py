@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.mail import mailers
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from ..channels.email import message_id_of
 from ..conf import conf
@@ -31,15 +32,27 @@ from .rate import send_slot_wait
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # Django's, for MAILERS
+
 
 def provider_name(mailer: Any) -> str:
     """The ESP's name for an Anymail mailer, "smtp" for any other."""
     return str(getattr(mailer, "esp_name", "") or "smtp").lower()[:50]
 
 
+def delivery_provider() -> str:
+    """provider_name of the delivery mailer, read from its backend class (nothing is built)."""
+    config = mailers.settings.get(conf.DELIVERY_MAILER) or {}
+    try:
+        backend = import_string(config.get("BACKEND", DEFAULT_BACKEND))
+    except ImportError:
+        return "unknown"  # the send itself reports it
+    return provider_name(backend)
+
+
 def notifications_send(*, notifications: list[Notification]) -> BatchReport:
     """Prepare and send rows claimed by notifications_claim_due; what became of each."""
-    log = AttemptLog()
+    log = AttemptLog(provider=delivery_provider())
     report = BatchReport()
     try:
         prepared = prepare_batch(notifications, report=report, log=log)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def test_purge_and_retry_commands():
     Notification.objects.create(kind="email", to_address="b@example.com", status="sent")
     Notification.objects.create(kind="email", to_address="c@example.com", status="queued")
     Notification.objects.filter(to_address__in=["a@example.com", "c@example.com"]).update(
-        updated_at=old
+        created_at=old, updated_at=old
     )
     call_command("notifications_purge", "--older-than", "90")
     assert sorted(Notification.objects.values_list("to_address", flat=True)) == [
@@ -135,3 +136,54 @@ def test_healthz_is_503_when_the_broker_is_down(require_redis, monkeypatch):
     response = Client().get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] is False
+
+
+def test_status_json_has_the_text_figures_under_stable_keys(capsys, alice):
+    sweep()
+    Notification.objects.create(
+        kind="email", to_address="a@example.com", status="sent", sent_at=timezone.now()
+    )
+    Notification.objects.create(
+        kind="email",
+        to_address="b@example.com",
+        next_attempt_at=timezone.now() - timedelta(seconds=30),
+    )
+    Notification.objects.create(
+        kind="note",
+        recipient=alice,
+        to_address="alice@example.com",
+        group_key="note:1",
+        next_attempt_at=timezone.now() + timedelta(minutes=5),
+    )
+    call_command("notifications_status", "--json")
+    document = json.loads(capsys.readouterr().out)
+    assert set(document) == {
+        "healthy", "problems", "counts", "due", "oldest_due_age_seconds", "waiting", "held",
+        "last_hour", "last_success_at", "heartbeat_age_seconds",
+    }  # fmt: skip
+    assert document["healthy"] is True
+    assert document["problems"] == []
+    assert document["counts"]["queued"] == 2
+    assert document["counts"]["sent"] == 1
+    assert set(document["counts"]) == {s.value for s in Notification.Status}
+    assert document["due"] == 1
+    assert 30 <= document["oldest_due_age_seconds"] < 60
+    assert document["waiting"]["total"] == 1
+    assert document["waiting"]["by_cause"]["coalescing"] == 1
+    assert document["waiting"]["next_due_at"].endswith("+00:00")
+    assert document["held"] == {"total": 0, "by_cause": {"digest": 0, "hourly_limit": 0}}
+    assert document["last_hour"] == {"sent": 1, "failed": 0}
+    assert document["last_success_at"] is not None
+    assert document["heartbeat_age_seconds"] < 5
+
+
+def test_status_json_without_a_heartbeat_says_why_and_exits_1(capsys):
+    with pytest.raises(CommandError) as error:
+        call_command("notifications_status", "--json")
+    assert error.value.returncode == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["healthy"] is False
+    assert document["heartbeat_age_seconds"] is None
+    assert document["oldest_due_age_seconds"] is None
+    assert document["last_success_at"] is None
+    assert "no worker heartbeat" in document["problems"][0]

@@ -21,7 +21,7 @@ warm: one untimed call first):
     follow     follow_create of "star" by a new follower, with its enqueue
                (undone, untimed, after each round)
 
-and prints the medians, the ratios (goal: ≤ 2×), and EXPLAIN (ANALYZE,
+and prints the medians, the ratios (goal: ≤ 2x), and EXPLAIN (ANALYZE,
 BUFFERS) of the slowest queries of each on the big database.
 
     python -m bench.growth [--quick] [--rows 1000000] [--small 10000] [--runs 5]
@@ -69,7 +69,8 @@ INSERT INTO notifications_notification ({COLUMNS})
 SELECT
     CASE WHEN star OR kk IN (1, 3, 7, 9) THEN 'new_follower'
          WHEN kk IN (2, 6) THEN 'mention' ELSE 'email' END,
-    CASE WHEN star OR kk IN (1, 3, 7, 9) THEN 'social' WHEN kk IN (2, 6) THEN 'mentions' ELSE '' END,
+    CASE WHEN star OR kk IN (1, 3, 7, 9) THEN 'social'
+         WHEN kk IN (2, 6) THEN 'mentions' ELSE '' END,
     NOT star AND kk IN (4, 8),
     CASE WHEN NOT star AND kk IN (4, 8) THEN NULL ELSE uid END,
     CASE WHEN star THEN 'star@example.com' ELSE 'u' || (uid - %(first)s) || '@example.com' END,
@@ -97,7 +98,7 @@ SELECT
     '{{}}', '{{}}', made, made + interval '3 seconds',
     CASE WHEN status = 'sent' THEN made + interval '3 seconds' END
 FROM h
-"""
+"""  # noqa: S608 (constants only)
 
 # The rows not sent yet: due now, waiting (coalescing), retrying, held.
 LIVE_SQL = f"""
@@ -123,7 +124,7 @@ SELECT
     substr(md5('live' || j), 1, 24), '', '', '', 'en', '', '', '', '{{}}', '{{}}',
     made, made, NULL
 FROM l
-"""
+"""  # noqa: S608 (constants only)
 
 
 def fill(project: Project, *, rows: int) -> dict[str, object]:
@@ -154,9 +155,9 @@ def fill(project: Project, *, rows: int) -> dict[str, object]:
             cursor.execute(HISTORY_SQL, params)
             print(f"  {project.pg_name}: {stop:,} of {rows:,} rows", flush=True)
         cursor.execute(LIVE_SQL, {"first": first, "users": USERS, "live": live})
-    from notifications.models import Heartbeat
-
     from django.utils import timezone
+
+    from notifications.models import Heartbeat
 
     Heartbeat.objects.update_or_create(name=Heartbeat.SWEEP, defaults={"seen_at": timezone.now()})
     with connection.cursor() as cursor:
@@ -164,7 +165,9 @@ def fill(project: Project, *, rows: int) -> dict[str, object]:
         # visibility map (index-only scans) are up to date.
         cursor.execute("VACUUM ANALYZE notifications_notification")
         cursor.execute("VACUUM ANALYZE accounts_user")
-        cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('notifications_notification'))")
+        cursor.execute(
+            "SELECT pg_size_pretty(pg_total_relation_size('notifications_notification'))"
+        )
         size = cursor.fetchone()[0]
     return {"rows": rows, "size": size}
 
@@ -273,7 +276,9 @@ def explain(target: Target, fns: dict[str, Callable[[], None]], *, top: int) -> 
             if q["sql"].lstrip().upper().startswith(("SELECT", "UPDATE", "INSERT", "WITH"))
         ]
         total = sum(float(q["time"]) for q in captured.captured_queries)
-        print(f"\n### {name}: {len(captured.captured_queries)} queries, {total * 1000:.1f} ms in SQL")
+        print(
+            f"\n### {name}: {len(captured.captured_queries)} queries, {total * 1000:.1f} ms in SQL"
+        )
         for query in sorted(queries, key=lambda q: -float(q["time"]))[:top]:
             print(f"\n-- {float(query['time']) * 1000:.2f} ms\n{query['sql']}\n")
             with transaction.atomic():
@@ -306,9 +311,7 @@ def main() -> None:
         with override_settings(
             STORAGES={
                 "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-                "staticfiles": {
-                    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-                },
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
             }
         ):
             run(small, big, args=args, big_rows=big_rows)
@@ -325,7 +328,9 @@ def run(small: Project, big: Project, *, args: argparse.Namespace, big_rows: int
         started = time.perf_counter()
         info = fill(target.project, rows=target.rows)
         sizes[target.rows] = info["size"]
-        print(f"filled {target.rows:,} rows ({info['size']}) in {time.perf_counter() - started:.0f}s")
+        print(
+            f"filled {target.rows:,} rows ({info['size']}) in {time.perf_counter() - started:.0f}s"
+        )
         target.prepare()
     fns = {}
     for target in targets:
@@ -348,14 +353,16 @@ def run(small: Project, big: Project, *, args: argparse.Namespace, big_rows: int
     for name in names:
         a = statistics.median(times[(name, targets[0].rows)]) * 1000
         b = statistics.median(times[(name, targets[1].rows)]) * 1000
-        rows.append([name, f"{a:.1f} ms", f"{b:.1f} ms", f"{b / a:.2f}×", "met" if b <= 2 * a else "missed"])
+        rows.append(
+            [name, f"{a:.1f} ms", f"{b:.1f} ms", f"{b / a:.2f}x", "met" if b <= 2 * a else "missed"]
+        )
     print(
         f"\nP7 growth, median of {args.runs} rounds (outbox: {targets[0].rows:,} rows "
         f"{sizes[targets[0].rows]}, {targets[1].rows:,} rows {sizes[targets[1].rows]})\n"
     )
     print(
         table(
-            ["measure", f"{targets[0].rows:,} rows", f"{targets[1].rows:,} rows", "ratio", "≤ 2×"],
+            ["measure", f"{targets[0].rows:,} rows", f"{targets[1].rows:,} rows", "ratio", "≤ 2x"],
             rows,
         )
     )

@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,9 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        # Indexed with created_at and with sent_at (Meta.indexes), which
+        # serve the lookups by recipient alone as well.
+        db_index=False,
         verbose_name=_("recipient"),
     )
     to_address = models.CharField(max_length=254, db_index=True, verbose_name=_("to"))
@@ -110,7 +114,23 @@ class Notification(models.Model):
         verbose_name = _("outbox email")
         verbose_name_plural = _("outbox emails")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx"),
+            # A recipient's recent rows (coalescing, the hourly ceiling) are
+            # read by time, so their cost does not grow with the recipient's
+            # whole history.
+            models.Index(fields=["recipient", "created_at"], name="notif_recipient_created_idx"),
+            models.Index(fields=["recipient", "sent_at"], name="notif_recipient_sent_idx"),
+            # The admin's search by address, whatever its case (iexact
+            # compares UPPER() on PostgreSQL).
+            models.Index(Upper("to_address"), name="notif_address_upper_idx"),
+            # "Failed in the last hour" without reading every failed row.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(status="failed"),
+                name="notif_failed_idx",
+            ),
+        ]
         constraints = [
             # Coalescing: a burst of events to one recipient merges into the
             # one pending row of its group. The database refuses a second one,

@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from . import estimates
 from .conf import conf
 from .estimates import row_count
 from .explain import Cause, held_filters, waiting_filters
@@ -35,14 +36,15 @@ def notifications_count_by_status() -> dict[str, int]:
 def notifications_status_counts() -> tuple[dict[str, int], frozenset[str]]:
     """Rows by status, and the statuses whose count is an estimate.
 
-    A small outbox is counted exactly, in one query. In a big one the rows
-    not finished yet are still counted exactly (through the status index:
-    they are few), and each finished status with more than
-    estimates.EXACT_COUNT_LIMIT rows is the planner's estimate.
+    A small outbox is counted exactly, in one query. In a big one (more than
+    estimates.EXACT_COUNT_LIMIT rows) the rows not finished yet are still
+    counted exactly, through the status index (they are few), and so is
+    each finished status up to that limit; beyond it, the planner's estimate.
     """
     counts = {status.value: 0 for status in Status}
     rows = Notification.objects.all()
-    if not row_count(rows).estimated:
+    planned = estimates.planned_rows(rows)
+    if planned is None or planned < estimates.EXACT_COUNT_LIMIT:
         return {**counts, **_grouped_counts(rows)}, frozenset()
     # IN, not NOT IN: the status index finds them without reading the rest.
     counts.update(_grouped_counts(rows.filter(status__in=NOT_FINAL)))

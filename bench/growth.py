@@ -62,7 +62,7 @@ WITH h AS (
            (k %% 10) AS kk,
            k %% 250 = 3 AND k < 250 * %(searched_rows)s AS searched,
            CASE WHEN k %% 5 = 0 THEN %(star)s WHEN k %% 250 = 3 AND k < 250 * %(searched_rows)s
-                THEN %(searched)s ELSE %(first)s + ((k * 7919) %% %(users)s) END AS uid,
+                THEN %(searched)s ELSE %(first)s + ((k::bigint * 7919) %% %(users)s) END AS uid,
            CASE WHEN k %% 100 = 0 THEN 'cancelled' WHEN k %% 100 = 1 THEN 'failed'
                 WHEN k %% 200 = 2 THEN 'suppressed' ELSE 'sent' END AS status,
            now() - make_interval(secs => k * 86400.0 / {RATE_PER_DAY} + 60) AS made,

@@ -4,7 +4,6 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,9 +44,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        # Indexed with created_at and with sent_at (Meta.indexes), which
-        # serve the lookups by recipient alone as well.
-        db_index=False,
+        db_index=False,  # (recipient, created_at) and (recipient, sent_at) serve it
         verbose_name=_("recipient"),
     )
     to_address = models.CharField(max_length=254, db_index=True, verbose_name=_("to"))
@@ -103,7 +100,6 @@ class Notification(models.Model):
     address_outcomes = models.JSONField(
         default=dict, blank=True, verbose_name=_("outcome per address")
     )
-
     created_at = models.DateTimeField(
         default=timezone.now, db_index=True, verbose_name=_("created at")
     )
@@ -114,21 +110,13 @@ class Notification(models.Model):
         verbose_name = _("outbox email")
         verbose_name_plural = _("outbox emails")
         ordering = ["-created_at", "-id"]
-        indexes = [
+        indexes = [  # reads that stay flat as the outbox grows (docs/benchmarks.md, P7)
             models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx"),
-            # A recipient's recent rows (coalescing, the hourly ceiling) are
-            # read by time, so their cost does not grow with the recipient's
-            # whole history.
             models.Index(fields=["recipient", "created_at"], name="notif_recipient_created_idx"),
             models.Index(fields=["recipient", "sent_at"], name="notif_recipient_sent_idx"),
-            # The admin's search by address, whatever its case (iexact
-            # compares UPPER() on PostgreSQL).
-            models.Index(Upper("to_address"), name="notif_address_upper_idx"),
-            # "Failed in the last hour" without reading every failed row.
+            models.Index(models.functions.Upper("to_address"), name="notif_address_upper_idx"),
             models.Index(
-                fields=["updated_at"],
-                condition=models.Q(status="failed"),
-                name="notif_failed_idx",
+                fields=["updated_at"], condition=models.Q(status="failed"), name="notif_failed_idx"
             ),
         ]
         constraints = [

@@ -76,8 +76,8 @@ class KindFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         # The registered types, not the kinds the table holds: finding those
-        # means reading every row. A row of a type no longer registered is
-        # still listed, and found by ?kind=<key>.
+        # means reading every row. Rows of a type no longer registered stay
+        # in the list, and ?kind=<key> still filters them.
         kinds = [EMAIL_KIND, *(kind.key for kind in registry.all())]
         return sorted(((kind, kind_label(kind)) for kind in kinds), key=lambda pair: pair[1])
 
@@ -118,7 +118,7 @@ class NotificationAdmin(admin.ModelAdmin):
     # No date hierarchy: its list of days reads every row (the "created"
     # filter offers today, the past 7 days, this month and this year).
     # The count of a big result is estimated (EstimatingPaginator), and the
-    # unfiltered total is not counted at all.
+    # total beside a filtered result is not counted.
     paginator = EstimatingPaginator
     show_full_result_count = False
     # Newest first (the list adds the id to break ties).

@@ -36,8 +36,7 @@ class Notification(models.Model):
         SUPPRESSED = "suppressed", _("suppressed")
         CANCELLED = "cancelled", _("cancelled")
 
-    # Registry key of the notification type; "email" for messages handed to
-    # Django's mail API (password resets, error reports, sendtestemail).
+    # Registry key of the notification type, or EMAIL_KIND.
     kind = models.CharField(max_length=64, db_index=True, verbose_name=_("type"))
     category = models.CharField(max_length=64, blank=True, verbose_name=_("category"))
     transactional = models.BooleanField(default=False, verbose_name=_("transactional"))
@@ -47,6 +46,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # (recipient, created_at) and (recipient, sent_at) serve it
         verbose_name=_("recipient"),
     )
     to_address = models.CharField(max_length=254, db_index=True, verbose_name=_("to"))
@@ -102,7 +102,6 @@ class Notification(models.Model):
     address_outcomes = models.JSONField(
         default=dict, blank=True, verbose_name=_("outcome per address")
     )
-
     created_at = models.DateTimeField(
         default=timezone.now, db_index=True, verbose_name=_("created at")
     )
@@ -113,7 +112,15 @@ class Notification(models.Model):
         verbose_name = _("outbox email")
         verbose_name_plural = _("outbox emails")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx")]
+        indexes = [  # reads that stay flat as the outbox grows (docs/benchmarks.md, P7)
+            models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx"),
+            models.Index(fields=["recipient", "created_at"], name="notif_recipient_created_idx"),
+            models.Index(fields=["recipient", "sent_at"], name="notif_recipient_sent_idx"),
+            models.Index(models.functions.Upper("to_address"), name="notif_address_upper_idx"),
+            models.Index(
+                fields=["updated_at"], condition=models.Q(status="failed"), name="notif_failed_idx"
+            ),
+        ]
         constraints = [
             # Coalescing: a burst of events to one recipient merges into the
             # one pending row of its group. The database refuses a second one,
@@ -383,12 +390,8 @@ class WakeUp(models.Model):
 
 
 class SendRate(models.Model):
-    """The next free send slot of a provider-wide rate limit, shared by every worker.
-
-    One row per limit (see dispatch/rate.py): the time, in microseconds since
-    the epoch, before which no further message may be handed to the mailer.
-    Workers advance it with a compare-and-swap UPDATE.
-    """
+    """The next free send slot of a provider-wide rate limit, shared by every worker:
+    one row per limit (dispatch/rate.py), advanced by a compare-and-swap UPDATE."""
 
     name = models.CharField(max_length=100, unique=True)
     next_slot_us = models.BigIntegerField(default=0)

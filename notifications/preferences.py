@@ -282,13 +282,21 @@ def enqueue_hold_reason(
 RECENT_EMAIL_WINDOW = timedelta(hours=1)
 
 
-def recent_email_filter(*, now: datetime, within: timedelta = RECENT_EMAIL_WINDOW) -> Q:
-    """The rows recent_email_count counts (for one recipient, filtered apart)."""
+def recent_email_filter(
+    *, now: datetime, within: timedelta = RECENT_EMAIL_WINDOW, recipient_id: int | None = None
+) -> Q:
+    """The rows recent_email_count counts (for one recipient, filtered apart).
+
+    With `recipient_id` each alternative names the recipient itself, so that
+    it is read through the (recipient, sent_at) or (recipient, created_at)
+    index instead of all of the recipient's rows.
+    """
     since = now - within
     Status = Notification.Status
+    mine = Q() if recipient_id is None else Q(recipient_id=recipient_id)
     return Q(transactional=False) & (
-        Q(status=Status.SENT, sent_at__gte=since)
-        | Q(status__in=(Status.QUEUED, Status.SENDING), created_at__gte=since)
+        (mine & Q(status=Status.SENT, sent_at__gte=since))
+        | (mine & Q(status__in=(Status.QUEUED, Status.SENDING), created_at__gte=since))
     )
 
 
@@ -308,5 +316,6 @@ def counts_as_recent_email(
 def recent_email_count(*, recipient_id: int, within: timedelta = RECENT_EMAIL_WINDOW) -> int:
     """Non-transactional emails to `recipient_id` sent, or queued, within `within`."""
     return Notification.objects.filter(
-        recent_email_filter(now=timezone.now(), within=within), recipient_id=recipient_id
+        recent_email_filter(now=timezone.now(), within=within, recipient_id=recipient_id),
+        recipient_id=recipient_id,
     ).count()

@@ -6,22 +6,55 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from . import estimates
 from .conf import conf
+from .estimates import row_count
 from .explain import Cause, held_filters, waiting_filters
 from .models import Heartbeat, Notification
 
 Status = Notification.Status
 
 
+# Statuses a row never leaves: they grow with the outbox's history.
+FINAL = (Status.SENT, Status.CANCELLED, Status.FAILED, Status.SUPPRESSED)
+NOT_FINAL = tuple(status for status in Status if status not in FINAL)
+
+
+def _grouped_counts(rows: QuerySet[Notification]) -> dict[str, int]:
+    return dict(rows.values_list("status").annotate(n=Count("id")).order_by())
+
+
 def notifications_count_by_status() -> dict[str, int]:
+    """Rows by status (see notifications_status_counts)."""
+    return notifications_status_counts()[0]
+
+
+def notifications_status_counts() -> tuple[dict[str, int], frozenset[str]]:
+    """Rows by status, and the statuses whose count is an estimate.
+
+    A small outbox is counted exactly, in one query. In a big one (more than
+    estimates.EXACT_COUNT_LIMIT rows) the rows not finished yet are still
+    counted exactly, through the status index (they are few), and so is
+    each finished status up to that limit; beyond it, the planner's estimate.
+    """
     counts = {status.value: 0 for status in Status}
-    for row in Notification.objects.values("status").annotate(n=Count("id")).order_by():
-        counts[row["status"]] = row["n"]
-    return counts
+    rows = Notification.objects.all()
+    planned = estimates.planned_rows(rows)
+    if planned is None or planned < estimates.EXACT_COUNT_LIMIT:
+        return {**counts, **_grouped_counts(rows)}, frozenset()
+    # IN, not NOT IN: the status index finds them without reading the rest.
+    counts.update(_grouped_counts(rows.filter(status__in=NOT_FINAL)))
+    estimated = set()
+    for status in FINAL:
+        counted = row_count(rows.filter(status=status))
+        counts[status.value] = counted.value
+        if counted.estimated:
+            estimated.add(status.value)
+    return counts, frozenset(estimated)
 
 
 def notifications_oldest_due_age(*, now: datetime | None = None) -> float | None:
@@ -64,7 +97,10 @@ def notifications_waiting(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     waiting = waiting_filters(now=now)
     held = held_filters()
-    figures = Notification.objects.aggregate(
+    # Only queued and held rows count here: the filter lets the status index
+    # skip the finished history.
+    not_sent = Notification.objects.filter(status__in=(Status.QUEUED, Status.HELD))
+    figures = not_sent.aggregate(
         due=Count("id", filter=Q(status=Status.QUEUED, next_attempt_at__lte=now)),
         next_due_at=Min("next_attempt_at", filter=Q(status=Status.QUEUED, next_attempt_at__gt=now)),
         **{f"waiting_{cause}": Count("id", filter=q) for cause, q in waiting.items()},
@@ -100,6 +136,8 @@ class OutboxHealth:
     last_success: datetime | None
     heartbeat_age: float | None
     problems: list[str]
+    # The statuses whose count is the planner's estimate (a big outbox).
+    estimated: frozenset[str] = frozenset()
     # Queued and due: what workers should be sending now.
     due: int = 0
     # Queued, not due yet, by cause (explain.Cause); held rows by cause.
@@ -146,8 +184,10 @@ def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
     if oldest is not None and oldest > conf.MAX_DUE_AGE:
         problems.append(f"oldest due row has waited {oldest:.0f}s (limit {conf.MAX_DUE_AGE}s)")
     waiting = notifications_waiting(now=now)
+    counts, estimated = notifications_status_counts()
     return OutboxHealth(
-        counts=notifications_count_by_status(),
+        counts=counts,
+        estimated=estimated,
         oldest_due_age=oldest,
         sent_last_hour=finished["sent"],
         failed_last_hour=finished["failed"],

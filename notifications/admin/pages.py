@@ -61,6 +61,14 @@ def emails(count: int) -> str:
     return ngettext("%(count)d email", "%(count)d emails", count) % {"count": count}
 
 
+def status_count(health: OutboxHealth, status: str) -> str:
+    """The number of emails of a status, "about …" when it is the database's estimate."""
+    text = emails(health.counts.get(status, 0))
+    if status in health.estimated:
+        return _("about %(emails)s") % {"emails": text}
+    return text
+
+
 def outbox_url(**filters: str) -> str:
     url = reverse("admin:notifications_notification_changelist")
     return f"{url}?{urlencode(filters)}" if filters else url
@@ -329,7 +337,7 @@ def dashboard_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpRespons
         "now_figures": now_figures(health, now),
         "recent_figures": recent_figures(health, now),
         "by_status": [
-            (capfirst(status.label), emails(health.counts.get(status.value, 0)), status.value)
+            (capfirst(status.label), status_count(health, status.value), status.value)
             for status in Status
         ],
         "coming_up": coming_up(now),

@@ -76,6 +76,9 @@ class Command(BaseCommand):
         write("Outbox by status:")
         for status, count in health.counts.items():
             write(f"  {status:<11} {count}")
+        if health.estimated:
+            # A big outbox: these counts come from the table statistics.
+            write(f"  (estimated: {', '.join(sorted(health.estimated))})")
         write(f"Due now: {health.due}, oldest due row waiting: {_age(health.oldest_due_age)}")
         waiting = ", ".join(f"{cause} {n}" for cause, n in health.waiting.items() if n)
         next_due = health.next_due_at.isoformat() if health.next_due_at else "-"

@@ -247,6 +247,37 @@ class Project:
         wait_until(listening, timeout=30)
         return proc
 
+    def gunicorn(
+        self, port: int, log: str, env: dict[str, str] | None = None, workers: int = 2
+    ) -> subprocess.Popen:
+        """The production server: gunicorn with deploy/gunicorn.conf.py."""
+        proc = self.start(
+            [
+                "-m",
+                "gunicorn",
+                "-c",
+                "deploy/gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "microblog.wsgi",
+            ],
+            log,
+            {"GUNICORN_ACCESS_LOG": "", "GUNICORN_LOG_LEVEL": "warning", **(env or {})},
+        )
+        import socket
+
+        def listening() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_until(listening, timeout=30)
+        return proc
+
     def stop(self, proc: subprocess.Popen) -> None:
         stop(proc)
         if proc in self.processes:

@@ -12,6 +12,7 @@ ESP that deduplicates sends by key, the row's idempotency key.
 from __future__ import annotations
 
 import email.policy
+import secrets
 import uuid
 from email.headerregistry import HeaderRegistry
 from email.policy import EmailPolicy
@@ -155,6 +156,12 @@ class NotificationEmail(EmailMultiAlternatives):
             if name in self.raw_headers:
                 del msg[name]
                 msg.set_raw(name, str(value))
+        if msg.is_multipart() and msg.get_boundary() is None:
+            # Left unset, the generator draws a boundary and compiles a regular
+            # expression per message to search the parts for it. "=_" cannot
+            # occur in quoted-printable or base64 text (RFC 2045 6.7), and 128
+            # random bits will not turn up in a 7bit part.
+            msg.set_boundary("=_" + secrets.token_hex(16))
         return msg
 
 

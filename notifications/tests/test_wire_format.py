@@ -78,3 +78,22 @@ def test_a_header_with_a_line_break_is_refused(value):
 
     with pytest.raises(ValueError, match="linefeed or carriage return"):
         message.message()
+
+
+def test_each_message_has_its_own_boundary_that_no_part_contains():
+    def build() -> bytes:
+        message = NotificationEmail(subject="s", body="text =_ -- end\n", to=["a@example.com"])
+        message.attach_alternative("<p>=_ and --</p>", "text/html")
+        return message.message(policy=email.policy.SMTP).as_bytes()
+
+    first, second = build(), build()
+
+    boundaries = []
+    for data in (first, second):
+        parsed = BytesParser(policy=email.policy.strict).parsebytes(data)
+        boundary = parsed.get_boundary()
+        assert boundary.startswith("=_") and len(boundary) == 34
+        assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+        assert data.count(boundary.encode()) == 4  # the header, two parts and the end
+        boundaries.append(boundary)
+    assert boundaries[0] != boundaries[1]

@@ -7,6 +7,8 @@ same rows a burst of follow requests leaves behind while no worker runs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 
@@ -62,11 +64,13 @@ def drain(
     env: dict[str, str] | None = None,
     timeout: float = 300,
     before_start: object = None,
-) -> dict[str, float]:
+    capture: bool = False,
+) -> dict[str, Any]:
     """Queue `rows`, start `nodes` qcluster processes, wait for every email.
 
-    Returns the rate at the sink (first to last accepted message), and the
-    duplicates and losses counted by X-Notification-ID.
+    Returns the rate at the sink (first to last accepted message), the
+    duplicates and losses counted by X-Notification-ID, the sink's CPU time
+    and, with `capture`, the bytes of the first email delivered ("message").
     """
     import time
 
@@ -78,7 +82,7 @@ def drain(
     queued = backlog_create(rows)
     assert queued == rows, (queued, rows)
     expected = {str(pk) for pk in Notification.objects.values_list("id", flat=True)}
-    with sink(name, delay=delay) as engine_sink:
+    with sink(name, delay=delay, capture=capture) as engine_sink:
         workers = [
             project.qcluster(
                 f"{name}-qcluster-{n}.log", {"EMAIL_URL": engine_sink.url, **(env or {})}
@@ -97,6 +101,8 @@ def drain(
             "delivered": len(ids),
             "duplicates": len(ids) - len(set(ids)),
             "lost": len(expected - set(ids)),
+            "sink_cpu": engine_sink.cpu_seconds(),
+            "message": engine_sink.message() if capture else b"",
         }
 
 

@@ -62,10 +62,14 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
 class Sink:
     """bench/sink.py in its own process; `lines()` are the delivered ids."""
 
-    def __init__(self, name: str, delay: float = 0.0) -> None:
+    def __init__(self, name: str, delay: float = 0.0, capture: bool = False) -> None:
         self.port = free_port()
         self.log = RUN_DIR / f"{name}-sink-{self.port}.log"
         self.log.unlink(missing_ok=True)
+        # With `capture`, the DATA bytes of the first message accepted.
+        self.captured = RUN_DIR / f"{name}-sink-{self.port}.eml" if capture else None
+        if self.captured is not None:
+            self.captured.unlink(missing_ok=True)
         self.proc = start(
             [
                 sys.executable,
@@ -77,6 +81,7 @@ class Sink:
                 str(self.log),
                 "--delay",
                 str(delay),
+                *(["--capture", str(self.captured)] if self.captured is not None else []),
             ],
             RUN_DIR / f"{name}-sink-{self.port}.out",
         )
@@ -128,13 +133,24 @@ class Sink:
     def reset(self) -> None:
         self.log.write_text("")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the sink process has used so far (user + system)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def message(self) -> bytes:
+        """The first message the sink accepted (a sink started with `capture`)."""
+        assert self.captured is not None, "this sink captures nothing"
+        wait_until(self.captured.exists, timeout=10)
+        return self.captured.read_bytes()
+
     def close(self) -> None:
         stop(self.proc)
 
 
 @contextmanager
-def sink(name: str, delay: float = 0.0) -> Iterator[Sink]:
-    s = Sink(name, delay)
+def sink(name: str, delay: float = 0.0, capture: bool = False) -> Iterator[Sink]:
+    s = Sink(name, delay, capture)
     try:
         yield s
     finally:
@@ -218,6 +234,37 @@ class Project:
             ["manage.py", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
             log,
             env,
+        )
+        import socket
+
+        def listening() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_until(listening, timeout=30)
+        return proc
+
+    def gunicorn(
+        self, port: int, log: str, env: dict[str, str] | None = None, workers: int = 2
+    ) -> subprocess.Popen:
+        """The production server: gunicorn with deploy/gunicorn.conf.py."""
+        proc = self.start(
+            [
+                "-m",
+                "gunicorn",
+                "-c",
+                "deploy/gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "microblog.wsgi",
+            ],
+            log,
+            {"GUNICORN_ACCESS_LOG": "", "GUNICORN_LOG_LEVEL": "warning", **(env or {})},
         )
         import socket
 

@@ -1,11 +1,13 @@
 """P2 throughput: drain a backlog of new-follower notifications.
 
 A backlog of new-follower rows is queued while no worker runs; then qcluster
-starts and the loopback sink measures emails per second (first to last
-accepted message). In the same run, raw smtplib over one connection gives the
-ceiling to compare with.
+starts (Q_WORKERS=2) and the loopback sink measures emails per second (first
+to last accepted message). The sink keeps the first email it accepted; in the
+same run raw smtplib sends exactly those bytes as many times over one
+connection to another sink (the ceiling for the engine's own email), and the
+older baseline sends small messages built per send.
 
-    python -m bench.throughput [--quick] [--runs 3] [--rows 5000]
+    python -m bench.throughput [--quick] [--runs 3] [--rows 5000] [--db postgres]
     python -m bench.throughput --dkim [--quick]          # also DKIM-signed, side by side
     python -m bench.throughput --profile [--rows 1000]   # deliver_due in-process
 """
@@ -19,9 +21,17 @@ import time
 
 from bench import raw_smtp
 from bench.backlog import drain
-from bench.common import RUN_DIR, Project, median, sink, table
+from bench.common import RUN_DIR, Project, median, sink, table, wait_until
 
 RAW_COUNT = 2000
+REDIS_URL = "redis://127.0.0.1:6379/13"  # P2 on PostgreSQL: a Redis database of its own
+
+
+def redis_flush() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
 
 # Where a row's time goes, by the functions that own it (cumulative seconds).
 PROFILE_PARTS = [
@@ -67,9 +77,23 @@ def dkim_env() -> dict[str, str]:
 
 
 def raw_rate() -> float:
-    with sink("p2-raw") as raw_sink:
+    """The old baseline: small messages built per send (bench.raw_smtp.send)."""
+    with sink("p2-raw-small") as raw_sink:
         raw_smtp.send(raw_sink.port, RAW_COUNT)
         return raw_sink.rate()
+
+
+def raw_bytes_rate(message: bytes, count: int) -> tuple[float, float]:
+    """The honest baseline: the engine's own email, `count` times over one
+    connection. Messages per second at the sink, and the share of that time
+    the sink itself was busy (its CPU time over the wall time)."""
+    with sink("p2-raw-own") as raw_sink:
+        cpu = raw_sink.cpu_seconds()
+        started = time.perf_counter()
+        raw_smtp.send_bytes(raw_sink.port, count, message)
+        wait_until(lambda: raw_sink.count() >= count, timeout=30)
+        busy = (raw_sink.cpu_seconds() - cpu) / (time.perf_counter() - started)
+        return raw_sink.rate(), busy
 
 
 def profile(rows: int) -> None:
@@ -93,6 +117,7 @@ def profile(rows: int) -> None:
             f"deliver_due in-process: {handled} rows in {elapsed:.2f} s, "
             f"{handled / elapsed:.0f} rows/s, {len(queries) / handled:.1f} queries per row"
         )
+        wait_until(lambda: profile_sink.count() >= handled, timeout=10)
         profile_sink.reset()
         backlog_create(rows)
         reset_queries()
@@ -101,6 +126,7 @@ def profile(rows: int) -> None:
         with CaptureQueriesContext(connection) as queries:
             handled = profiler.runcall(deliver_due, max_batches=10_000)
         elapsed = time.perf_counter() - started
+        wait_until(lambda: profile_sink.count() >= rows, timeout=10)
         assert profile_sink.count() == rows, profile_sink.count()
         print(
             f"the same under cProfile: {handled} rows in {elapsed:.2f} s, "
@@ -131,7 +157,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 rows, 3 runs")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="postgres: PostgreSQL and the Redis broker (Redis database 13)",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
         "--dkim", action="store_true", help="also drain with DKIM signing on, side by side"
@@ -141,65 +172,91 @@ def main() -> None:
         profile(args.rows or 1000)
         return
     rows = args.rows or (1000 if args.quick else 5000)
-    project = Project("p2", db=args.db)
+    env = {"REDIS_URL": REDIS_URL} if args.db == "postgres" else {}
+    before_start = redis_flush if args.db == "postgres" else None
+    project = Project("p2", db=args.db, env=env)
     try:
         project.migrate()
         project.setup_django()
         results = []
-        signed_rates = []
         for run in range(args.runs):
-            raw = raw_rate()
-            result = drain(project, rows=rows, name="p2-engine")
-            engine, delivered = result["rate"], result["delivered"]
-            unique = delivered - result["duplicates"]
-            results.append((raw, engine, delivered, unique))
+            engine = drain(
+                project, rows=rows, name="p2-engine", capture=True, before_start=before_start
+            )
+            message = engine["message"]
+            own, busy = raw_bytes_rate(message, rows)
+            small = raw_rate()
+            result = {
+                "engine": engine["rate"],
+                "own": own,
+                "small": small,
+                "size": len(message),
+                "busy": busy,
+                "delivered": engine["delivered"],
+                "duplicates": engine["duplicates"],
+                "lost": engine["lost"],
+            }
             line = (
-                f"run {run + 1}: raw {raw:.0f}/s, engine {engine:.0f}/s "
-                f"({100 * engine / raw:.0f} %), delivered {delivered}, unique {unique}"
+                f"run {run + 1}: engine {engine['rate']:.0f}/s; raw, its own "
+                f"{len(message) / 1024:.1f} KB email {own:.0f}/s "
+                f"({100 * engine['rate'] / own:.0f} %, sink busy {100 * busy:.0f} %); "
+                f"raw, 0.7 KB built per send {small:.0f}/s ({100 * engine['rate'] / small:.0f} %); "
+                f"delivered {engine['delivered']}, duplicates {engine['duplicates']}, "
+                f"lost {engine['lost']}"
             )
             if args.dkim:
-                signed = drain(project, rows=rows, name="p2-dkim", env=dkim_env())
-                signed_rates.append(signed["rate"])
+                signed = drain(
+                    project, rows=rows, name="p2-dkim", env=dkim_env(), before_start=before_start
+                )
+                result["signed"] = signed["rate"]
                 line += (
                     f"; DKIM-signed {signed['rate']:.0f}/s "
-                    f"({100 * signed['rate'] / engine:.0f} % of unsigned), "
+                    f"({100 * signed['rate'] / engine['rate']:.0f} % of unsigned), "
                     f"delivered {signed['delivered']}, duplicates {signed['duplicates']}"
                 )
+            results.append(result)
             print(line, flush=True)
-        ratios = [e / r for r, e, _, _ in results]
+        own_ratio = median([r["engine"] / r["own"] for r in results])
+        small_ratio = median([r["engine"] / r["small"] for r in results])
         print()
         print(
             table(
-                ["backlog", "raw smtplib (msgs/s)", "engine (emails/s)", "engine / raw", "goal"],
+                [
+                    "backlog",
+                    "email",
+                    "raw, its bytes",
+                    "raw, 0.7 KB",
+                    "engine",
+                    "engine / raw (its bytes)",
+                    "engine / raw (0.7 KB)",
+                    "goal",
+                ],
                 [
                     [
                         f"{rows} ({args.db})",
-                        f"{median([r for r, *_ in results]):.0f}",
-                        f"{median([e for _, e, *_ in results]):.0f}",
-                        f"{100 * median(ratios):.0f} %",
-                        "≥ 50 % " + ("met" if median(ratios) >= 0.5 else "MISSED"),
+                        f"{median([r['size'] for r in results]) / 1024:.1f} KB",
+                        f"{median([r['own'] for r in results]):.0f}/s",
+                        f"{median([r['small'] for r in results]):.0f}/s",
+                        f"{median([r['engine'] for r in results]):.0f}/s",
+                        f"{100 * own_ratio:.0f} %",
+                        f"{100 * small_ratio:.0f} %",
+                        "≥ 60 % of its bytes " + ("met" if own_ratio >= 0.6 else "MISSED"),
                     ]
                 ],
             )
         )
         if args.dkim:
-            unsigned = [e for _, e, *_ in results]
-            cost = [s / u for s, u in zip(signed_rates, unsigned, strict=True)]
+            cost = median([r["signed"] / r["engine"] for r in results])
             print()
             print(
                 table(
-                    [
-                        "backlog",
-                        "unsigned (emails/s)",
-                        "DKIM-signed (emails/s)",
-                        "signed / unsigned",
-                    ],
+                    ["backlog", "unsigned", "DKIM-signed", "signed / unsigned"],
                     [
                         [
                             f"{rows} ({args.db})",
-                            f"{median(unsigned):.0f}",
-                            f"{median(signed_rates):.0f}",
-                            f"{100 * median(cost):.0f} %",
+                            f"{median([r['engine'] for r in results]):.0f}/s",
+                            f"{median([r['signed'] for r in results]):.0f}/s",
+                            f"{100 * cost:.0f} %",
                         ]
                     ],
                 )

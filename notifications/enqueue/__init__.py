@@ -26,7 +26,7 @@ from ..mailapi import serialize_message
 from ..models import EMAIL_KIND, Notification
 from ..recipients import recipient_address, user_with_address
 from ..timing import email_wait
-from ..types import EMAIL, NotificationType, registry
+from ..types import EMAIL, IN_APP, NotificationType, registry
 from .coalesce import coalesce, lock_ceiling, withdraw_actor
 from .inapp import in_app_wanted, item_record, items_withdraw_actor
 from .rows import build_row
@@ -72,9 +72,11 @@ def notification_enqueue(
     if kind_type.coalesce and actor_id is None:
         raise ValueError(f"{kind!r} coalesces events and needs an actor_id")
     params = dict(params or {})
-    in_app = in_app_wanted(recipient=recipient, kind_type=kind_type)
+    emails = EMAIL in kind_type.channels and bool(recipient_address(recipient))
+    modes = _modes(recipient=recipient, kind_type=kind_type, emails=emails)
+    in_app = in_app_wanted(recipient=recipient, kind_type=kind_type, mode=modes.get(IN_APP))
     row = None
-    if EMAIL in kind_type.channels and recipient_address(recipient):
+    if emails:
         row = _email_row(
             kind_type=kind_type,
             recipient=recipient,
@@ -83,6 +85,7 @@ def notification_enqueue(
             actor_id=actor_id,
             send_at=send_at,
             in_app=in_app,
+            mode=modes.get(EMAIL),
         )
         if row is None:
             return None  # the same event again: its item exists too
@@ -100,6 +103,21 @@ def notification_enqueue(
     return row
 
 
+def _modes(*, recipient: Any, kind_type: NotificationType, emails: bool) -> dict[str, str]:
+    """The recipient's choices the event needs (email unless transactional, in-app),
+    read in one query."""
+    channels = []
+    if emails and not kind_type.category.transactional:
+        channels.append(EMAIL)
+    if IN_APP in kind_type.channels and recipient is not None:
+        channels.append(IN_APP)
+    if not channels:
+        return {}
+    return preferences.preference_modes(
+        user_id=recipient.pk, category=kind_type.category.key, channels=channels
+    )
+
+
 def _email_row(
     *,
     kind_type: NotificationType,
@@ -109,11 +127,9 @@ def _email_row(
     actor_id: int | None,
     send_at: datetime | None,
     in_app: bool,
+    mode: str | None,
 ) -> Notification | None:
     category = kind_type.category
-    mode = None
-    if not category.transactional:
-        mode = preferences.preference_mode(user_id=recipient.pk, category=category.key)
     waits = in_app and mode == preferences.Mode.UNSEEN
     if kind_type.coalesce:
         return coalesce(

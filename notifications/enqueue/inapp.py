@@ -22,15 +22,20 @@ from .coalesce import group_key, lock_group
 _TRIES = 10
 
 
-def in_app_wanted(*, recipient: Any, kind_type: NotificationType) -> bool:
-    """Whether `recipient` gets `kind_type` in the app (it reaches the app, not turned off)."""
+def in_app_wanted(*, recipient: Any, kind_type: NotificationType, mode: str | None = None) -> bool:
+    """Whether `recipient` gets `kind_type` in the app (it reaches the app, not turned off).
+
+    `mode` is the recipient's in-app choice for the type's category when the
+    caller has read it already.
+    """
     if Preference.Channel.IN_APP not in kind_type.channels or recipient is None:
         return False
-    mode = preferences.preference_mode(
-        user_id=recipient.pk,
-        category=kind_type.category.key,
-        channel=Preference.Channel.IN_APP,
-    )
+    if mode is None:
+        mode = preferences.preference_mode(
+            user_id=recipient.pk,
+            category=kind_type.category.key,
+            channel=Preference.Channel.IN_APP,
+        )
     return mode != Preference.Mode.OFF
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -17,8 +18,6 @@ RUN_DIR = BASE_DIR / "var" / "bench"
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -31,6 +30,19 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
             return
         time.sleep(interval)
     raise TimeoutError(f"condition not met within {timeout}s")
+
+
+def wait_for_port(port: int, timeout: float) -> None:
+    """Wait until something listens on 127.0.0.1:`port`."""
+
+    def listening() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    wait_until(listening, timeout=timeout)
 
 
 def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -85,16 +97,7 @@ class Sink:
             ],
             RUN_DIR / f"{name}-sink-{self.port}.out",
         )
-        import socket
-
-        def listening() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_until(listening, timeout=15)
+        wait_for_port(self.port, timeout=15)
 
     @property
     def url(self) -> str:
@@ -235,16 +238,7 @@ class Project:
             log,
             env,
         )
-        import socket
-
-        def listening() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_until(listening, timeout=30)
+        wait_for_port(port, timeout=30)
         return proc
 
     def gunicorn(
@@ -266,16 +260,7 @@ class Project:
             log,
             {"GUNICORN_ACCESS_LOG": "", "GUNICORN_LOG_LEVEL": "warning", **(env or {})},
         )
-        import socket
-
-        def listening() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_until(listening, timeout=30)
+        wait_for_port(port, timeout=30)
         return proc
 
     def stop(self, proc: subprocess.Popen) -> None:

@@ -157,7 +157,7 @@ def ceiling(messages: int = 20000, clients: int = 2) -> None:
     import tempfile
     import threading
 
-    from bench.common import free_port, wait_until
+    from bench.common import free_port, wait_for_port
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,16 +166,7 @@ def ceiling(messages: int = 20000, clients: int = 2) -> None:
             [sys.executable, "-m", "bench.sink", "--port", str(port), "--log", str(log)]
         )
         try:
-            import socket
-
-            def listening() -> bool:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    return True
-                except OSError:
-                    return False
-
-            wait_until(listening, timeout=15)
+            wait_for_port(port, timeout=15)
             body = b"X-Notification-ID: 1\r\nSubject: x\r\n\r\n" + b"x" * 76 + b"\r\n"
             before = _cpu_seconds(proc.pid)
             started = time.perf_counter()

@@ -110,11 +110,10 @@ class NotificationAdmin(admin.ModelAdmin):
     # An address (or a provider's message ID) is looked up exactly through
     # an index (get_search_results); any other term is a substring of the
     # address, which reads every row.
+    # What a search finds is said under the search box (change_list.html):
+    # not as search_help_text, whose aria-describedby leaves the admin's
+    # icon-only search label as the box's only name for screen readers.
     search_fields = ("to_address", "=provider_message_id")
-    search_help_text = _(
-        "A whole address or a provider's message ID is found at once; "
-        "part of an address searches every email."
-    )
     # No date hierarchy: its list of days reads every row (the "created"
     # filter offers today, the past 7 days, this month and this year).
     # The count of a big result is estimated (EstimatingPaginator), and the

@@ -407,3 +407,11 @@ def test_the_dashboard_lists_the_waiting_emails_that_go_out_next(staff_client, w
     assert reverse("admin:notifications_notification_change", args=[waiting_row.pk]) in coming_up
     assert "Waves → alice@example.com" in coming_up
     assert "Waiting for more waves until" in coming_up
+
+
+def test_the_outbox_search_says_what_it_finds_and_keeps_its_accessible_name(staff_client):
+    body = staff_client.get(reverse("admin:notifications_notification_changelist")).content.decode()
+    assert "message ID is found at once; part of an address searches every email" in body
+    # aria-describedby on the search box would leave the admin's icon-only
+    # label as its only name (axe: label-title-only).
+    assert 'aria-describedby="searchbar_helptext"' not in body

@@ -85,8 +85,8 @@ def main() -> None:
                         f"{ratio:.2f}x",
                         duplicates,
                         lost,
-                        "≥ 1.6x, 0, 0 "
-                        + ("met" if ratio >= 1.6 and not duplicates and not lost else "MISSED"),
+                        "≥ 1.8x, 0, 0 "
+                        + ("met" if ratio >= 1.8 and not duplicates and not lost else "MISSED"),
                     ]
                 ],
             )

@@ -81,6 +81,23 @@ def wake(*, helper: bool = False) -> bool:
     return True
 
 
+def wake_ups_waiting() -> int | None:
+    """Wake-ups in the broker that no cluster has taken yet; None when unknown.
+
+    Tasks a node's pusher has already taken (into its local queue, ahead of
+    its workers) are not counted: they are spoken for.
+    """
+    if job_backend() != DJANGO_Q:
+        return None
+    try:
+        from django_q.brokers import get_broker
+
+        return int(get_broker().queue_size())
+    except Exception:
+        logger.exception("could not read the task queue's length")
+        return None
+
+
 def wake_ups_are_writes() -> bool:
     """Whether a wake-up costs a database write in the caller's request.
 

@@ -4,7 +4,8 @@ One deliver_due task claims and sends batch after batch until nothing is due,
 within bounds (MAX_BATCHES_PER_TASK batches, and a third of the task queue's
 timeout, so a slow server never gets a task killed mid-send). A large backlog
 wakes helper tasks, so up to DELIVERY_TASKS tasks send side by side, each
-over its own connection. The sweep is the safety net: it takes back rows of
+over its own connection, and a task that finds fewer of them sending than
+that wakes one more. The sweep is the safety net: it takes back rows of
 workers that died, wakes a worker for due rows whose wake-up was lost, and
 records the heartbeat operators watch.
 """
@@ -80,6 +81,8 @@ def drain_due(
             return handled
         if number == 0 and spread and len(rows) == batch_size:
             _wake_helpers(batch_size)
+        elif len(rows) == batch_size:
+            _top_up_senders(batch_size)
         notifications_send(notifications=rows)
         handled += len(rows)
         if time.monotonic() >= deadline:
@@ -99,6 +102,29 @@ def _wake_helpers(batch_size: int) -> int:
     for _ in range(helpers):
         queue.wake(helper=True)
     return helpers
+
+
+def _top_up_senders(batch_size: int) -> bool:
+    """Wake one more helper when fewer than DELIVERY_TASKS claims are sending,
+    a full batch is due and no wake-up waits in the broker.
+
+    The helpers woken at the start of a backlog can land in a busy node's
+    local queue (django-q2's pusher takes tasks ahead of its workers) while
+    another node has nothing to run; they would start only once the backlog
+    is gone. A fresh wake-up goes to whichever node asks the broker first,
+    which is the idle one. At most one waits in the broker at a time.
+    """
+    wanted = delivery_tasks()
+    if wanted < 2:
+        return False
+    sending = Notification.objects.filter(status=Notification.Status.SENDING)
+    if sending.values("claimed_by").distinct().count() >= wanted:
+        return False
+    if due_rows().values("id")[:batch_size].count() < batch_size:
+        return False
+    if queue.wake_ups_waiting() != 0:
+        return False
+    return queue.wake(helper=True)
 
 
 def heartbeat_record(*, name: str) -> Heartbeat:

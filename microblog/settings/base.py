@@ -167,6 +167,7 @@ AVATARS_GRAVATAR = env.bool("AVATARS_GRAVATAR", default=False)
 # Everything the site needs comes from its own origin (and Gravatar's pictures
 # only when AVATARS_GRAVATAR asks for them).
 from django.utils.csp import CSP  # noqa: E402
+from django.utils.translation import gettext_lazy  # noqa: E402
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -265,7 +266,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "save_limit": 200,
     "catch_up": False,
-    "label": "Task queue",
+    "label": gettext_lazy("Task queue"),  # the admin's name for django-q2's section
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL

@@ -1,7 +1,7 @@
 """P2 on the ESP path: the engine through Anymail against a raw loop of the same backend.
 
 A local stand-in for Postmark's HTTP API runs in a process of its own
-(`python -m bench.anymail_path --serve`, stdlib HTTP/1.1 with keep-alive and
+(`python -m bench.anymail_path --serve`: the framework's test stand-in, stdlib HTTP/1.1 with keep-alive and
 TCP_NODELAY), writing one line per accepted message. Against it, side by side
 in one run:
 
@@ -22,65 +22,46 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
+import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from bench.backlog import backlog_create, queue_clear
-from bench.common import RUN_DIR, Project, free_port, median, table, wait_for_port
+from bench.common import RUN_DIR, Project, median, table, wait_for_port, wait_until
 
 API_ENV = {"EMAIL_PROVIDER": "postmark", "ESP_API_KEY": "bench-token"}
 
 
-def serve(port: int, log: Path, capture: Path) -> None:
-    """The fake Postmark API: answer every POST with success, one log line each."""
+def serve(port_file: Path, log: Path, capture: Path) -> None:
+    """The fake Postmark API (the framework's test stand-in), one log line per message.
+
+    Writes the port it listens on to `port_file` once it is up.
+    """
+    from notifications.tests.support.fake_esp import FakeEsp, RecordedRequest, postmark_ok
+
     out = log.open("a", buffering=1)
-    captured = {"done": False}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def accept(request: RecordedRequest) -> tuple[int, object]:
+        if not capture.exists():
+            capture.write_bytes(request.body)
+        out.write(f"{time.time():.6f}\n")
+        return postmark_ok(request)
 
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if not captured["done"]:
-                capture.write_bytes(body)
-                captured["done"] = True
-            out.write(f"{time.time():.6f}\n")
-            reply = {
-                "To": json.loads(body).get("To", ""),
-                "SubmittedAt": "2026-01-01T00:00:00Z",
-                "MessageID": f"m{time.time_ns()}",
-                "ErrorCode": 0,
-                "Message": "OK",
-            }
-            data = json.dumps(reply).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    api = FakeEsp(responder=accept).start()
+    port_file.write_text(api.url.rsplit(":", 1)[1].strip("/"))
+    threading.Event().wait()  # until terminated
 
 
 class FakeApi:
     """The fake API in its own process, and what it accepted."""
 
     def __init__(self, name: str) -> None:
-        self.port = free_port()
         self.log = RUN_DIR / f"{name}-api.log"
         self.capture = RUN_DIR / f"{name}-api-first.json"
-        for path in (self.log, self.capture):
+        port_file = RUN_DIR / f"{name}-api.port"
+        for path in (self.log, self.capture, port_file):
             path.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
             [
@@ -88,13 +69,16 @@ class FakeApi:
                 "-m",
                 "bench.anymail_path",
                 "--serve",
-                str(self.port),
+                str(port_file),
                 "--log",
                 str(self.log),
                 "--capture",
                 str(self.capture),
             ]
         )
+        wait_until(port_file.exists, timeout=15)
+        wait_until(lambda: port_file.read_text().isdigit(), timeout=5)
+        self.port = int(port_file.read_text())
         wait_for_port(self.port, timeout=15)
 
     @property
@@ -148,7 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--log", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--capture", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -42,7 +42,7 @@ from .selectors import (
     notifications_due_count,
     notifications_oldest_due_age,
 )
-from .totals import INF, LATENCY_BUCKETS, DeliveryTotal, totals_read
+from .totals import INF, LATENCY_BUCKETS, DeliveryTotal, latency_bucket, totals_read
 
 logger = logging.getLogger(__name__)
 
@@ -183,13 +183,9 @@ class OutboxCollector:
 def _bound(bucket: str) -> str:
     """The current bucket a stored bound belongs to (bounds changed since are folded up)."""
     try:
-        value = float(bucket)
+        return latency_bucket(float(bucket))
     except ValueError:
         return INF
-    for bound in LATENCY_BUCKETS:
-        if value <= bound:
-            return f"{bound:g}"
-    return INF
 
 
 def _cumulative(counts: dict[str, float]) -> list[tuple[str, float]]:

@@ -45,10 +45,6 @@ class Esp:
     # passes it on unchanged (see docs/notifications.md, "Idempotency").
     idempotency_header: str | None = None
 
-    @property
-    def backend(self) -> str:
-        return f"anymail.backends.{self.key}.EmailBackend"
-
 
 ESPS: dict[str, Esp] = {
     esp.key: esp

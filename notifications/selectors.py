@@ -15,12 +15,13 @@ from .conf import conf
 from .estimates import row_count
 from .explain import Cause, held_filters, waiting_filters
 from .models import Heartbeat, Notification
+from .transitions import FINISHED
 
 Status = Notification.Status
 
 
-# Statuses a row never leaves: they grow with the outbox's history.
-FINAL = (Status.SENT, Status.CANCELLED, Status.FAILED, Status.SUPPRESSED)
+# Statuses a row never leaves (they grow with the outbox's history), and the rest.
+FINAL = FINISHED
 NOT_FINAL = tuple(status for status in Status if status not in FINAL)
 
 

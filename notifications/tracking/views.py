@@ -32,6 +32,7 @@ from functools import cache
 from typing import Any
 
 from anymail.exceptions import AnymailWebhookValidationFailure
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
@@ -48,13 +49,6 @@ from .payloads import (
 from .sns import CertificateUnavailable, verify_sns_message
 
 logger = logging.getLogger(__name__)
-
-try:  # Django 5.1+
-    from django.contrib.auth.decorators import login_not_required
-except ImportError:  # pragma: no cover
-
-    def login_not_required(view):  # type: ignore[no-untyped-def]
-        return view
 
 
 class _Refused(Exception):

@@ -1,8 +1,9 @@
 """P2 on the ESP path: the engine through Anymail against a raw loop of the same backend.
 
-A local stand-in for Postmark's HTTP API runs in a process of its own
-(`python -m bench.anymail_path --serve`: the framework's test stand-in, stdlib HTTP/1.1 with keep-alive and
-TCP_NODELAY), writing one line per accepted message. Against it, side by side
+A local stand-in for Postmark's HTTP API (the framework's test stand-in,
+stdlib HTTP/1.1 with keep-alive and TCP_NODELAY) runs in a process of its
+own (`python -m bench.anymail_path --serve`), writing one line per accepted
+message. Against it, side by side
 in one run:
 
 * the engine: a backlog of new-follower rows drained by a qcluster

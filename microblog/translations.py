@@ -1,6 +1,7 @@
 """Strings of Django and django-axes that their own catalogues leave untranslated.
 
-The admin shows them to staff, and Django 6.1's and django-axes' Simplified
+The admin shows them to staff (the empty choice of its action menu, the
+names of the sign-in throttling records), and Django 6.1's and django-axes' Simplified
 Chinese catalogues lack them. Marking them here keeps them in the project's
 catalogue, which LOCALE_PATHS puts before every app's own.
 """
@@ -9,7 +10,6 @@ from django.utils.translation import gettext_noop
 
 DJANGO_STRINGS = (
     gettext_noop("- Select an option -"),
-    gettext_noop("Filter by %(field_name)s"),
 )
 
 AXES_STRINGS = (

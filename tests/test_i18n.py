@@ -154,4 +154,4 @@ def test_the_admin_index_names_every_section_in_chinese(client, db):
     assert "登录限制" in page and "登录尝试" in page and "登录日志" in page
     assert "Access attempts" not in page and "Axes" not in page
     assert "任务队列" in page and "Task queue" not in page
-    assert "Select an option" not in outbox
+    assert "- 请选择 -" in outbox and "Select an option" not in outbox

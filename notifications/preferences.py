@@ -172,25 +172,6 @@ def preference_mode(*, user_id: int, category: str, channel: str = Channel.EMAIL
     return mode or DEFAULT_MODES[Channel(channel)].value
 
 
-def preference_modes(*, user_id: int, category: str, channels: list[str]) -> dict[str, str]:
-    """The mode `user_id` chose for `category` on each of `channels`, defaults filled in.
-
-    One query for all of them: an event that reaches both the inbox and the
-    app reads both choices in the request that caused it.
-    """
-    if category == DIGEST_CATEGORY or len(channels) < 2:
-        return {
-            channel: preference_mode(user_id=user_id, category=category, channel=channel)
-            for channel in channels
-        }
-    modes = {channel: DEFAULT_MODES[Channel(channel)].value for channel in channels}
-    stored = Preference.objects.filter(
-        user_id=user_id, category=category, channel__in=channels
-    ).values_list("channel", "mode")
-    modes.update(dict(stored))
-    return modes
-
-
 def send_time_stop(*, notification: Notification, address: str) -> Stop | None:
     """Why `notification` must not be sent to `address` now, or None.
 

@@ -56,22 +56,22 @@ def recipient_quiet_until(*, recipient: Any, now: datetime) -> datetime | None:
     return quiet_until(quiet=quiet, zone=recipient_timezone(recipient), now=now)
 
 
-def email_wait(*, recipient: Any, now: datetime, waits_to_be_seen: bool) -> tuple[datetime, str]:
+def email_wait(
+    *, recipient: Any, now: datetime, waits_to_be_seen: bool, quiet_hours: QuietHours | None
+) -> tuple[datetime, str]:
     """When a new notification email to `recipient` may go out, at the earliest,
-    and why it waits until then ("" when it may go at once)."""
+    and why it waits until then ("" when it may go at once). `quiet_hours` are
+    the recipient's (read by the caller with their preferences)."""
     due, reason = now, ""
     if waits_to_be_seen:
         due = now + timedelta(seconds=conf.UNSEEN_DELAY)
         reason = transitions.REASON_WAITING_TO_BE_SEEN
-    quiet_end = recipient_quiet_until(recipient=recipient, now=due)
+    quiet_end = None
+    if quiet_hours is not None:
+        quiet_end = quiet_until(quiet=quiet_hours, zone=recipient_timezone(recipient), now=due)
     if quiet_end is not None:
         return quiet_end, transitions.reason_quiet_hours(quiet_end)
     return due, reason
-
-
-def email_due(*, recipient: Any, now: datetime, waits_to_be_seen: bool) -> datetime:
-    """When a new notification email to `recipient` may go out, at the earliest."""
-    return email_wait(recipient=recipient, now=now, waits_to_be_seen=waits_to_be_seen)[0]
 
 
 def next_digest_at(*, recipient: Any, now: datetime) -> datetime | None:

@@ -23,13 +23,14 @@ from django.utils import timezone
 from .. import preferences, transitions
 from ..conf import conf
 from ..mailapi import serialize_message
-from ..models import EMAIL_KIND, Notification
+from ..models import EMAIL_KIND, Notification, QuietHours
 from ..recipients import recipient_address, user_with_address
-from ..timing import email_wait
+from ..timing import email_wait, quiet_hours_of
 from ..types import EMAIL, IN_APP, NotificationType, registry
 from .coalesce import coalesce, lock_ceiling, withdraw_actor
 from .inapp import in_app_wanted, item_record, items_withdraw_actor
 from .rows import build_row
+from .statements import RecipientChoices, insert_new, recipient_choices
 from .wakeup import wake_on_commit
 
 __all__ = [
@@ -73,8 +74,8 @@ def notification_enqueue(
         raise ValueError(f"{kind!r} coalesces events and needs an actor_id")
     params = dict(params or {})
     emails = EMAIL in kind_type.channels and bool(recipient_address(recipient))
-    modes = _modes(recipient=recipient, kind_type=kind_type, emails=emails)
-    in_app = in_app_wanted(recipient=recipient, kind_type=kind_type, mode=modes.get(IN_APP))
+    choices = _choices(recipient=recipient, kind_type=kind_type, emails=emails)
+    in_app = in_app_wanted(kind_type=kind_type, mode=choices.modes.get(IN_APP))
     row = None
     if emails:
         row = _email_row(
@@ -85,7 +86,8 @@ def notification_enqueue(
             actor_id=actor_id,
             send_at=send_at,
             in_app=in_app,
-            mode=modes.get(EMAIL),
+            mode=choices.modes.get(EMAIL),
+            quiet_hours=choices.quiet_hours,
         )
         if row is None:
             return None  # the same event again: its item exists too
@@ -103,19 +105,38 @@ def notification_enqueue(
     return row
 
 
-def _modes(*, recipient: Any, kind_type: NotificationType, emails: bool) -> dict[str, str]:
-    """The recipient's choices the event needs (email unless transactional, in-app),
-    read in one query."""
+def _choices(*, recipient: Any, kind_type: NotificationType, emails: bool) -> RecipientChoices:
+    """What the recipient chose that the event needs, read in one statement:
+    the email mode (unless transactional), the in-app mode, and the quiet
+    hours a notification email waits out. Modes never chosen are the defaults."""
     channels = []
-    if emails and not kind_type.category.transactional:
+    notification_email = emails and not kind_type.category.transactional
+    if notification_email:
         channels.append(EMAIL)
     if IN_APP in kind_type.channels and recipient is not None:
         channels.append(IN_APP)
     if not channels:
-        return {}
-    return preferences.preference_modes(
-        user_id=recipient.pk, category=kind_type.category.key, channels=channels
+        return RecipientChoices(modes={}, quiet_hours=None)
+    category = kind_type.category.key
+    if category == preferences.DIGEST_CATEGORY:  # its mode is derived, not stored
+        return RecipientChoices(
+            modes={
+                channel: preferences.preference_mode(
+                    user_id=recipient.pk, category=category, channel=channel
+                )
+                for channel in channels
+            },
+            quiet_hours=quiet_hours_of(user_id=recipient.pk),
+        )
+    stored = recipient_choices(
+        user_id=recipient.pk,
+        category=category,
+        channels=channels,
+        with_quiet_hours=notification_email,
     )
+    defaults = preferences.DEFAULT_MODES
+    modes = {channel: defaults[preferences.Channel(channel)].value for channel in channels}
+    return RecipientChoices(modes={**modes, **stored.modes}, quiet_hours=stored.quiet_hours)
 
 
 def _email_row(
@@ -128,6 +149,7 @@ def _email_row(
     send_at: datetime | None,
     in_app: bool,
     mode: str | None,
+    quiet_hours: QuietHours | None,
 ) -> Notification | None:
     category = kind_type.category
     waits = in_app and mode == preferences.Mode.UNSEEN
@@ -139,17 +161,20 @@ def _email_row(
             params=params,
             mode=mode,
             waits_to_be_seen=waits,
+            quiet_hours=quiet_hours,
         )
     if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the lock's scope, see coalesce
         if recipient is not None and not category.transactional:
             lock_ceiling(recipient.pk)  # the hourly ceiling is counted below
         now = timezone.now()
         due = send_at or now
         wait_reason = transitions.REASON_SCHEDULED if due > now else ""
         if not category.transactional:
-            wait_until, why = email_wait(recipient=recipient, now=now, waits_to_be_seen=waits)
+            wait_until, why = email_wait(
+                recipient=recipient, now=now, waits_to_be_seen=waits, quiet_hours=quiet_hours
+            )
             if wait_until > due:
                 due, wait_reason = wait_until, why
         row = build_row(
@@ -163,13 +188,10 @@ def _email_row(
             ),
             wait_reason=wait_reason,
         )
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
+        if not insert_new(row):
             if dedupe_key:  # a concurrent request stored the same event
                 return None
-            raise
+            raise IntegrityError(f"{kind_type.key} for {row.to_address}: refused")
     return row
 
 

@@ -14,32 +14,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import preferences, transitions
 from ..conf import conf
 from ..exceptions import NotificationsError
-from ..models import Notification
+from ..models import Notification, QuietHours
 from ..timing import email_wait
 from ..types import registry
 from .rows import build_row
+from .statements import insert_new, recent_rows
 
 Status = Notification.Status
-
-# What coalescing reads of the recipient's recent rows.
-_RECENT_FIELDS = (
-    "id",
-    "status",
-    "transactional",
-    "group_key",
-    "attempts",
-    "params",
-    "created_at",
-    "updated_at",
-    "sent_at",
-)
 
 # Rounds of "merge into the pending row, or create it" before giving up; a
 # round is lost only to a worker's claim or a concurrent insert.
@@ -56,30 +43,6 @@ def group_key(kind: str, recipient_id: int) -> str:
 
 def _is_pending(row: Notification) -> bool:
     return row.status == Status.QUEUED and row.attempts == 0
-
-
-def _recent_rows(*, recipient_id: int, group: str, now: datetime) -> list[Notification]:
-    """In one query, the recipient's rows coalescing and the hourly ceiling look at.
-
-    Newest first: the pending rows and the rows within COALESCE_WINDOW of the
-    group, and (when HOURLY_LIMIT is set) the rows the ceiling counts.
-    """
-    window_start = now - timedelta(seconds=conf.COALESCE_WINDOW)
-    # Each alternative is bounded by an index of its own, so the read costs
-    # the same for a recipient with 200,000 past emails as for a new one:
-    # the pending row by the one-pending-row constraint's index, the recent
-    # rows by (recipient, created_at) and (recipient, sent_at).
-    mine = Q(recipient_id=recipient_id)
-    wanted = (Q(group_key=group) & ~Q(group_key="") & transitions.PENDING) | (
-        mine & Q(group_key=group, created_at__gte=window_start) & ~Q(status=Status.CANCELLED)
-    )
-    if conf.HOURLY_LIMIT:
-        wanted |= preferences.recent_email_filter(now=now, recipient_id=recipient_id)
-    return list(
-        Notification.objects.filter(wanted, recipient_id=recipient_id)
-        .only(*_RECENT_FIELDS)
-        .order_by("-created_at", "-id")
-    )
 
 
 def _merge(row: Notification, *, actor_id: int, now: datetime) -> bool:
@@ -127,6 +90,7 @@ def coalesce(
     params: dict[str, Any],
     mode: str | None = None,
     waits_to_be_seen: bool = False,
+    quiet_hours: QuietHours | None = None,
 ) -> Notification:
     """Merge `actor_id` into the recipient's pending row of `kind`, or start one.
 
@@ -140,12 +104,15 @@ def coalesce(
     group = group_key(kind, recipient.pk)
     kind_type = registry.get(kind)
     window = timedelta(seconds=conf.COALESCE_WINDOW)
-    with transaction.atomic():
+    # No savepoint: the block is the locks' scope. An error in it rolls back
+    # the caller's transaction, the event with it; a lost race to INSERT the
+    # pending row is not an error (insert_new).
+    with transaction.atomic(savepoint=False):
         lock_group(group)
         lock_ceiling(recipient.pk)
         for _ in range(_MERGE_TRIES):
             now = timezone.now()
-            recent = _recent_rows(recipient_id=recipient.pk, group=group, now=now)
+            recent = recent_rows(recipient_id=recipient.pk, group=group, now=now)
             members = [r for r in recent if r.group_key == group]
             pending = next((r for r in members if _is_pending(r)), None)
             if pending is not None:
@@ -164,7 +131,10 @@ def coalesce(
             if conf.HOURLY_LIMIT:
                 count = sum(1 for r in recent if preferences.counts_as_recent_email(r, now=now))
             due, wait_reason = email_wait(
-                recipient=recipient, now=now, waits_to_be_seen=waits_to_be_seen
+                recipient=recipient,
+                now=now,
+                waits_to_be_seen=waits_to_be_seen,
+                quiet_hours=quiet_hours,
             )
             if previous is not None and previous.created_at + window > due:
                 due = previous.created_at + window
@@ -180,10 +150,7 @@ def coalesce(
                 ),
                 wait_reason=wait_reason,
             )
-            try:
-                with transaction.atomic():
-                    row.save(force_insert=True)
-            except IntegrityError:
+            if not insert_new(row):
                 continue  # another transaction made the pending row: merge into it
             return row
     raise CoalescingContention(f"{group}: could not merge or create a row")

@@ -14,28 +14,20 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import preferences
 from ..models import InAppItem, Notification, Preference
 from ..types import NotificationType
 from .coalesce import group_key, lock_group
+from .statements import insert_new, unread_item
 
 _TRIES = 10
 
 
-def in_app_wanted(*, recipient: Any, kind_type: NotificationType, mode: str | None = None) -> bool:
-    """Whether `recipient` gets `kind_type` in the app (it reaches the app, not turned off).
-
-    `mode` is the recipient's in-app choice for the type's category when the
-    caller has read it already.
-    """
-    if Preference.Channel.IN_APP not in kind_type.channels or recipient is None:
+def in_app_wanted(*, kind_type: NotificationType, mode: str | None) -> bool:
+    """Whether the event reaches the recipient's feed: `kind_type` reaches the
+    app and `mode`, the recipient's in-app choice for its category (None when
+    there is no recipient to ask), is not off."""
+    if Preference.Channel.IN_APP not in kind_type.channels or mode is None:
         return False
-    if mode is None:
-        mode = preferences.preference_mode(
-            user_id=recipient.pk,
-            category=kind_type.category.key,
-            channel=Preference.Channel.IN_APP,
-        )
     return mode != Preference.Mode.OFF
 
 
@@ -66,14 +58,11 @@ def item_record(
         dedupe_key=dedupe_key,
         notification=notification,
     )
-    try:
-        with transaction.atomic():
-            item.save(force_insert=True)
-    except IntegrityError:
-        if dedupe_key:  # the same event again
-            return None
-        raise
-    return item
+    if insert_new(item):
+        return item
+    if dedupe_key:  # the same event again
+        return None
+    raise IntegrityError(f"in-app item of {kind_type.key} for {recipient.pk}: refused")
 
 
 def _merge_or_create(
@@ -85,11 +74,11 @@ def _merge_or_create(
     notification: Notification | None,
 ) -> InAppItem:
     group = group_key(kind_type.key, recipient.pk)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the lock's scope, see coalesce
         lock_group(group)
         for _ in range(_TRIES):
             now = timezone.now()
-            unread = InAppItem.objects.filter(group_key=group, read_at__isnull=True).first()
+            unread = unread_item(group=group)
             if unread is not None:
                 actors = list(unread.params.get("actor_ids", []))
                 if actor_id not in actors:
@@ -111,10 +100,7 @@ def _merge_or_create(
                 created_at=now,
                 updated_at=now,
             )
-            try:
-                with transaction.atomic():
-                    item.save(force_insert=True)
-            except IntegrityError:
+            if not insert_new(item):
                 continue  # another transaction made the unread item: merge into it
             return item
     raise RuntimeError(f"{group}: could not merge or create an in-app item")

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from .. import queue
 from ..models import WakeUp
+from .statements import wake_up_pending
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +66,13 @@ def wake_after_commit() -> bool:
     if not queue.wake_ups_are_writes():
         return queue.wake()
     try:
-        flag = WakeUp.objects.filter(pk=WAKE_UP_ID)
-        pending = flag.values_list("pending", flat=True).first()
+        pending = wake_up_pending(wake_up_id=WAKE_UP_ID)
         if pending:
             return True
         if pending is None:
             WakeUp.objects.get_or_create(pk=WAKE_UP_ID)
-        if not flag.filter(pending=False).update(pending=True, updated_at=timezone.now()):
+        flag = WakeUp.objects.filter(pk=WAKE_UP_ID, pending=False)
+        if not flag.update(pending=True, updated_at=timezone.now()):
             return True  # another commit set it after our read: its task comes later
     except Exception:
         logger.exception("could not read the wake-up flag; waking the workers anyway")

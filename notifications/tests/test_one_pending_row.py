@@ -53,14 +53,14 @@ def test_the_loser_of_a_race_merges_into_the_winners_row(monkeypatch, alice, bob
 
     # The race: carol's transaction read the recipient's rows before bob's
     # committed, so it saw no pending row and tries to start its own.
-    real_recent_rows = coalescing._recent_rows
+    real_recent_rows = coalescing.recent_rows
     reads = []
 
     def stale_first_read(**kwargs):  # type: ignore[no-untyped-def]
         reads.append(kwargs)
         return [] if len(reads) == 1 else real_recent_rows(**kwargs)
 
-    monkeypatch.setattr(coalescing, "_recent_rows", stale_first_read)
+    monkeypatch.setattr(coalescing, "recent_rows", stale_first_read)
     Wave.objects.create(actor=carol, target=alice)
 
     [row] = Notification.objects.all()

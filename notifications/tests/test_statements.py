@@ -1,0 +1,130 @@
+"""The statements an event makes in its request, written once (enqueue/statements.py).
+
+They must store and read exactly what the ORM would: the same columns and
+converted values, a lost race reported instead of raised, the save signals
+sent, and the ORM's own way (with its savepoint) on a database without
+``ON CONFLICT … RETURNING``.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from django.db.models import signals
+
+from notifications.enqueue import statements
+from notifications.enqueue.rows import build_row
+from notifications.models import InAppItem, Notification, Preference, QuietHours
+from notifications.preferences import preference_set
+from notifications.tests.testapp.models import Wave
+from notifications.timing import quiet_hours_set
+
+Status = Notification.Status
+
+
+def _pending_twin(*, of: Notification, recipient) -> Notification:  # type: ignore[no-untyped-def]
+    return build_row(
+        kind=of.kind,
+        recipient=recipient,
+        params={"actor_ids": [0]},
+        group_key=of.group_key,
+    )
+
+
+@pytest.fixture(params=["on conflict", "orm"])
+def insert_way(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """Both ways insert_new stores a row: ON CONFLICT DO NOTHING, and the ORM's."""
+    if request.param == "orm":
+        monkeypatch.setattr(statements, "_inserts_on_conflict_returning", lambda connection: False)
+    return request.param
+
+
+def test_a_new_row_is_stored_as_the_orm_stores_it(alice, insert_way):
+    row = build_row(
+        kind="waved", recipient=alice, params={"actor_ids": [7], "note": "héllo"}, group_key="g:1"
+    )
+
+    assert statements.insert_new(row) is True
+
+    stored = Notification.objects.get(pk=row.pk)
+    assert (stored.kind, stored.to_address, stored.group_key) == ("waved", alice.email, "g:1")
+    assert stored.params == {"actor_ids": [7], "note": "héllo"}
+    assert stored.status == Status.QUEUED and stored.message_key == row.message_key
+    assert stored.created_at == row.created_at and stored.updated_at == row.updated_at
+    assert row._state.adding is False
+
+
+def test_a_second_pending_row_of_a_group_is_refused_not_raised(alice, bob, insert_way):
+    Wave.objects.create(actor=bob, target=alice)
+    first = Notification.objects.get()
+
+    assert statements.insert_new(_pending_twin(of=first, recipient=alice)) is False
+
+    # The test's transaction goes on: PostgreSQL would refuse this query after
+    # a unique violation without a savepoint.
+    assert list(Notification.objects.values_list("pk", flat=True)) == [first.pk]
+
+
+def test_a_repeated_dedupe_key_of_an_item_is_refused(alice, insert_way):
+    def item() -> InAppItem:
+        return InAppItem(recipient=alice, kind="waved", params={}, dedupe_key="once")
+
+    assert statements.insert_new(item()) is True
+    assert statements.insert_new(item()) is False
+    assert InAppItem.objects.count() == 1
+
+
+def test_the_save_signals_are_sent_for_a_stored_row(alice, insert_way):
+    seen = []
+
+    def saved(sender, instance, created, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((sender, instance.pk, created))
+
+    signals.post_save.connect(saved, sender=Notification)
+    try:
+        row = build_row(kind="waved", recipient=alice, params={"actor_ids": [1]})
+        statements.insert_new(row)
+    finally:
+        signals.post_save.disconnect(saved, sender=Notification)
+
+    assert seen == [(Notification, row.pk, True)]
+
+
+def test_the_recipients_choices_and_quiet_hours_come_in_one_statement(
+    alice, django_assert_num_queries
+):
+    preference_set(user=alice, category="waves", mode="off", channel=Preference.Channel.IN_APP)
+    quiet_hours_set(user=alice, start=time(22, 0), end=time(7, 30))
+
+    with django_assert_num_queries(1):
+        choices = statements.recipient_choices(
+            user_id=alice.pk,
+            category="waves",
+            channels=["email", "in_app"],
+            with_quiet_hours=True,
+        )
+
+    assert choices.modes == {"in_app": "off"}  # email never chosen: the caller's default
+    assert isinstance(choices.quiet_hours, QuietHours)
+    assert (choices.quiet_hours.start, choices.quiet_hours.end) == (time(22, 0), time(7, 30))
+
+
+def test_no_quiet_hours_read_unless_asked(alice):
+    quiet_hours_set(user=alice, start=time(22, 0), end=time(7, 0))
+
+    choices = statements.recipient_choices(
+        user_id=alice.pk, category="waves", channels=["email"], with_quiet_hours=False
+    )
+
+    assert choices == statements.RecipientChoices(modes={}, quiet_hours=None)
+
+
+def test_the_wake_up_flag_reads_as_the_model_does(db):
+    from notifications.models import WakeUp
+
+    assert statements.wake_up_pending(wake_up_id=1) is None
+    WakeUp.objects.create(pk=1, pending=True)
+    assert statements.wake_up_pending(wake_up_id=1) is True
+    WakeUp.objects.filter(pk=1).update(pending=False)
+    assert statements.wake_up_pending(wake_up_id=1) is False

@@ -33,8 +33,8 @@ def web_server(transactional_db, run_dir):
 
     def up() -> bool:
         try:
-            return requests.get(f"{base_url}/healthz", timeout=1).status_code < 500
-        except requests.ConnectionError:
+            return requests.get(f"{base_url}/healthz", timeout=5).status_code < 500
+        except requests.RequestException:  # not listening yet, or slow to answer its first request
             return False
 
     wait_until(up, timeout=30, message="runserver did not start")

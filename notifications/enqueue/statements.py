@@ -82,6 +82,19 @@ def recipient_choices(
     return RecipientChoices(modes=modes, quiet_hours=quiet)
 
 
+# The columns of _RECENT_ROWS_SQL's answer, in order.
+_RECENT_COLUMNS = (
+    "id",
+    "status",
+    "transactional",
+    "group_key",
+    "attempts",
+    "params",
+    "created_at",
+    "updated_at",
+    "sent_at",
+)
+
 # Newest first: the pending row through the one-pending-row constraint's
 # index, the group's recent rows through (recipient, created_at), and the
 # rows the hourly ceiling counts through (recipient, sent_at) and (recipient,
@@ -125,11 +138,11 @@ def recent_rows(*, recipient_id: int, group: str, now: datetime) -> list[Notific
         Status.CANCELLED.value,
     ]
     if not conf.HOURLY_LIMIT:
-        return list(Notification.objects.raw(_RECENT_ROWS_SQL, params))
+        return _fetch(Notification, _RECENT_ROWS_SQL, params, columns=_RECENT_COLUMNS)
     since = at(now - RECENT_EMAIL_WINDOW)
     params += [False, recipient_id, since, Status.SENT.value, recipient_id, since]
     params += [Status.QUEUED.value, Status.SENDING.value]
-    return list(Notification.objects.raw(_RECENT_ROWS_WITH_CEILING_SQL, params))
+    return _fetch(Notification, _RECENT_ROWS_WITH_CEILING_SQL, params, columns=_RECENT_COLUMNS)
 
 
 # Through the one-unread-item-per-group constraint's partial index.
@@ -141,7 +154,50 @@ _UNREAD_ITEM_SQL = (
 
 def unread_item(*, group: str) -> InAppItem | None:
     """The unread in-app item of `group` (the database allows one), with its params."""
-    return next(iter(InAppItem.objects.raw(_UNREAD_ITEM_SQL, [group])), None)
+    return next(iter(_fetch(InAppItem, _UNREAD_ITEM_SQL, [group], columns=("id", "params"))), None)
+
+
+@cache
+def _reading(
+    model: type[Model], alias: str, columns: tuple[str, ...]
+) -> tuple[tuple[str, ...], list[int], list[tuple[int, Any, Any]]]:
+    """How to turn an answer of `columns` into `model` instances: the columns
+    in the model's field order (the order Model.from_db takes them in), their
+    positions in the answer, and per column that needs them the converters
+    the ORM applies (JSON decoding; SQLite's datetimes and booleans)."""
+    connection = connections[alias]
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if f.attname in columns]
+    order = [columns.index(f.attname) for f in fields]
+    converters = []
+    for position, field in zip(order, fields, strict=True):
+        column = field.get_col(meta.db_table)
+        convert = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if convert:
+            converters.append((position, column, convert))
+    return tuple(f.attname for f in fields), order, converters
+
+
+def _fetch(
+    model: type[Model], sql: str, params: list[Any], *, columns: tuple[str, ...]
+) -> list[Any]:
+    """Run `sql`, whose answer is `columns` of `model`, into model instances
+    (the other fields deferred), converted as the ORM converts them."""
+    alias = model.objects.db
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    if not found:
+        return []
+    names, order, converters = _reading(model, alias, columns)
+    instances = []
+    for values in map(list, found):
+        for position, column, convert in converters:
+            for converter in convert:
+                values[position] = converter(values[position], column, connection)
+        instances.append(model.from_db(alias, names, [values[i] for i in order]))
+    return instances
 
 
 @cache

@@ -12,6 +12,7 @@ from datetime import time
 
 import pytest
 from django.db.models import signals
+from django.utils import timezone
 
 from notifications.enqueue import statements
 from notifications.enqueue.rows import build_row
@@ -128,3 +129,34 @@ def test_the_wake_up_flag_reads_as_the_model_does(db):
     assert statements.wake_up_pending(wake_up_id=1) is True
     WakeUp.objects.filter(pk=1).update(pending=False)
     assert statements.wake_up_pending(wake_up_id=1) is False
+
+
+def test_the_recent_rows_read_as_the_orm_reads_them(alice, bob, settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "HOURLY_LIMIT": 5}
+    Wave.objects.create(actor=bob, target=alice)  # the group's pending row
+    sent = build_row(kind="waved", recipient=alice, params={"actor_ids": [3]}, group_key="")
+    statements.insert_new(sent)
+    Notification.objects.filter(pk=sent.pk).update(status=Status.SENT, sent_at=timezone.now())
+    pending = Notification.objects.get(group_key__startswith="waved:")
+
+    found = statements.recent_rows(
+        recipient_id=alice.pk, group=pending.group_key, now=timezone.now()
+    )
+
+    assert [row.pk for row in found] == [sent.pk, pending.pk]  # newest first
+    for row in found:
+        orm = Notification.objects.get(pk=row.pk)
+        for name in statements._RECENT_COLUMNS:
+            assert getattr(row, name) == getattr(orm, name), name
+    assert found[0].transactional is False and found[1].params == {"actor_ids": [bob.pk]}
+
+
+def test_the_unread_item_reads_its_params(alice, bob):
+    Wave.objects.create(actor=bob, target=alice)
+    item = InAppItem.objects.get()
+
+    found = statements.unread_item(group=item.group_key)
+
+    assert found is not None and (found.pk, found.params) == (item.pk, item.params)
+    InAppItem.objects.update(read_at=timezone.now())
+    assert statements.unread_item(group=item.group_key) is None

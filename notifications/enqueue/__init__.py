@@ -98,6 +98,13 @@ def notification_enqueue(
             params=params,
             actor_id=actor_id,
             dedupe_key=dedupe_key,
+            # The email row was coalesced under the group's lock, which the
+            # caller's transaction still holds (without one, it was released).
+            group_locked=(
+                row is not None
+                and kind_type.coalesce
+                and transaction.get_connection().in_atomic_block
+            ),
             notification=row,
         )
     if row is not None and row.status == Notification.Status.QUEUED:

@@ -59,27 +59,37 @@ def _merge(row: Notification, *, actor_id: int, now: datetime) -> bool:
     return True
 
 
-def lock_group(group: str) -> None:
-    """Serialise the events of one group until the transaction ends.
+def lock_group(group: str, *more: str) -> None:
+    """Serialise the events of one group (or of several, taken in this order)
+    until the transaction ends.
 
-    On PostgreSQL a transaction-scoped advisory lock: an event to the same
-    recipient waits here, then reads what the first one committed. SQLite
-    runs one writing transaction at a time already (IMMEDIATE transactions).
-    Either way the one-pending-row constraint backs this up.
+    On PostgreSQL a transaction-scoped advisory lock per group, all taken in
+    one statement: an event to the same recipient waits here, then reads what
+    the first one committed. SQLite runs one writing transaction at a time
+    already (IMMEDIATE transactions). Either way the one-pending-row
+    constraint backs this up.
     """
     if connection.vendor == "postgresql":
+        groups = [group, *more]
+        # The target list is evaluated left to right: the locks in order.
+        calls = ", ".join(["pg_advisory_xact_lock(hashtextextended(%s, 0))"] * len(groups))
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [group])
+            cursor.execute(f"SELECT {calls}", groups)
+
+
+def ceiling_lock(recipient_id: int) -> list[str]:
+    """The lock that serialises counting the recipient's emails of the last
+    hour, when HOURLY_LIMIT is set (none otherwise): events of every type
+    count against the one ceiling, so concurrent ones must not each see room
+    under it. Taken after a group's lock, never before it, so two events never
+    wait for each other's locks in opposite orders."""
+    return [f"ceiling:{recipient_id}"] if conf.HOURLY_LIMIT else []
 
 
 def lock_ceiling(recipient_id: int) -> None:
-    """Serialise counting the recipient's emails of the last hour until the
-    transaction ends, when HOURLY_LIMIT is set: events of every type count
-    against the one ceiling, so concurrent ones must not each see room under
-    it. Taken after a group's lock, never before it, so two events never wait
-    for each other's locks in opposite orders."""
-    if conf.HOURLY_LIMIT:
-        lock_group(f"ceiling:{recipient_id}")
+    """Take the recipient's ceiling_lock, if there is one, until the transaction ends."""
+    if locks := ceiling_lock(recipient_id):
+        lock_group(*locks)
 
 
 def coalesce(
@@ -108,8 +118,7 @@ def coalesce(
     # the caller's transaction, the event with it; a lost race to INSERT the
     # pending row is not an error (insert_new).
     with transaction.atomic(savepoint=False):
-        lock_group(group)
-        lock_ceiling(recipient.pk)
+        lock_group(group, *ceiling_lock(recipient.pk))
         for _ in range(_MERGE_TRIES):
             now = timezone.now()
             recent = recent_rows(recipient_id=recipient.pk, group=group, now=now)

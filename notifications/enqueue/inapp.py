@@ -39,9 +39,11 @@ def item_record(
     actor_id: int | None = None,
     dedupe_key: str | None = None,
     notification: Notification | None = None,
+    group_locked: bool = False,
 ) -> InAppItem | None:
     """The recipient's in-app item for this event (new, or merged into), or None
-    for a repeated dedupe key."""
+    for a repeated dedupe key. `group_locked`: the caller's transaction holds
+    the group's lock already (it coalesced the email row under it)."""
     if kind_type.coalesce:
         return _merge_or_create(
             kind_type=kind_type,
@@ -49,6 +51,7 @@ def item_record(
             params=params,
             actor_id=actor_id,
             notification=notification,
+            group_locked=group_locked,
         )
     item = InAppItem(
         recipient=recipient,
@@ -72,10 +75,12 @@ def _merge_or_create(
     params: dict[str, Any],
     actor_id: int | None,
     notification: Notification | None,
+    group_locked: bool,
 ) -> InAppItem:
     group = group_key(kind_type.key, recipient.pk)
     with transaction.atomic(savepoint=False):  # the lock's scope, see coalesce
-        lock_group(group)
+        if not group_locked:
+            lock_group(group)
         for _ in range(_TRIES):
             now = timezone.now()
             unread = unread_item(group=group)

@@ -91,6 +91,7 @@ def test_a_row_committed_while_the_broker_is_down_is_delivered_without_waiting_f
     from django_q.conf import Conf
     from django_q.models import Schedule
 
+    from notifications import queue
     from notifications.queue import SWEEP_SCHEDULE_NAME
 
     Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME).delete()
@@ -99,8 +100,10 @@ def test_a_row_committed_while_the_broker_is_down_is_delivered_without_waiting_f
     worker = qcluster()
     wait_until(lambda: "running" in worker.log(), timeout=20)
     monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:1/0")  # nothing listens there
+    queue._broker.cache_clear()  # this process's broker, made anew on that address
     Follow.objects.create(follower=bob, followed=alice)  # the wake-up fails, the row stays
     monkeypatch.undo()
+    queue._broker.cache_clear()
     assert Notification.objects.get().status == Status.QUEUED
 
     smtp_sink.wait_for(1, timeout=10)

@@ -25,12 +25,13 @@ from ..conf import conf
 from ..mailapi import serialize_message
 from ..models import EMAIL_KIND, Notification, QuietHours
 from ..recipients import recipient_address, user_with_address
+from ..sql import insert_new
 from ..timing import email_wait, quiet_hours_of
 from ..types import EMAIL, IN_APP, NotificationType, registry
 from .coalesce import coalesce, lock_ceiling, withdraw_actor
 from .inapp import in_app_wanted, item_record, items_withdraw_actor
 from .rows import build_row
-from .statements import RecipientChoices, insert_new, recipient_choices
+from .statements import RecipientChoices, recipient_choices
 from .wakeup import wake_on_commit
 
 __all__ = [

@@ -21,10 +21,11 @@ from .. import preferences, transitions
 from ..conf import conf
 from ..exceptions import NotificationsError
 from ..models import Notification, QuietHours
+from ..sql import insert_new
 from ..timing import email_wait
 from ..types import registry
 from .rows import build_row
-from .statements import insert_new, recent_rows
+from .statements import recent_rows
 
 Status = Notification.Status
 

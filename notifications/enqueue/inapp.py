@@ -15,9 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import InAppItem, Notification, Preference
+from ..sql import insert_new
 from ..types import NotificationType
 from .coalesce import group_key, lock_group
-from .statements import insert_new, unread_item
+from .statements import unread_item
 
 _TRIES = 10
 

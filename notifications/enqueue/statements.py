@@ -4,30 +4,24 @@ A follow pays for these before its response. Built by the ORM on every call
 they cost more to build than to run: profiled, a run of follows spent 4.5 s
 of its 8.3 s building filters and compiling SQL and 0.7 s in the database
 (docs/benchmarks.md, P1). So each is written here once, in SQL that SQLite
-and PostgreSQL both accept, and run through the cursor or
-``Model.objects.raw`` (which still converts JSON and datetimes the way the
-fields do). Each read reads what the ORM query it replaced read, through the
-same indexes (P7 keeps a follow of a user with 200,000 past emails flat).
-
-`insert_new` stores a new row or item with ``ON CONFLICT DO NOTHING``: a
-lost race shows as no row returned, where a plain INSERT would need a
-savepoint around it (PostgreSQL aborts the whole transaction on a unique
-violation). Other databases take the ORM's way, with the savepoint.
+and PostgreSQL both accept, and run through `sql.fetch_models`, which
+converts JSON and datetimes the way the fields do. Each read reads what the
+ORM query it replaced read, through the same indexes (P7 keeps a follow of a
+user with 200,000 past emails flat). The rows and items themselves are
+stored with `sql.insert_new`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
 
-from django.db import IntegrityError, connections, transaction
-from django.db.models import Model, signals
+from django.db import connections
 
 from ..conf import conf
 from ..models import InAppItem, Notification, Preference, QuietHours, WakeUp
 from ..preferences import RECENT_EMAIL_WINDOW
+from ..sql import fetch_models
 
 Status = Notification.Status
 
@@ -138,11 +132,13 @@ def recent_rows(*, recipient_id: int, group: str, now: datetime) -> list[Notific
         Status.CANCELLED.value,
     ]
     if not conf.HOURLY_LIMIT:
-        return _fetch(Notification, _RECENT_ROWS_SQL, params, columns=_RECENT_COLUMNS)
+        return fetch_models(Notification, _RECENT_ROWS_SQL, params, columns=_RECENT_COLUMNS)
     since = at(now - RECENT_EMAIL_WINDOW)
     params += [False, recipient_id, since, Status.SENT.value, recipient_id, since]
     params += [Status.QUEUED.value, Status.SENDING.value]
-    return _fetch(Notification, _RECENT_ROWS_WITH_CEILING_SQL, params, columns=_RECENT_COLUMNS)
+    return fetch_models(
+        Notification, _RECENT_ROWS_WITH_CEILING_SQL, params, columns=_RECENT_COLUMNS
+    )
 
 
 # Through the one-unread-item-per-group constraint's partial index.
@@ -154,104 +150,8 @@ _UNREAD_ITEM_SQL = (
 
 def unread_item(*, group: str) -> InAppItem | None:
     """The unread in-app item of `group` (the database allows one), with its params."""
-    return next(iter(_fetch(InAppItem, _UNREAD_ITEM_SQL, [group], columns=("id", "params"))), None)
-
-
-@cache
-def _reading(
-    model: type[Model], alias: str, columns: tuple[str, ...]
-) -> tuple[tuple[str, ...], list[int], list[tuple[int, Any, Any]]]:
-    """How to turn an answer of `columns` into `model` instances: the columns
-    in the model's field order (the order Model.from_db takes them in), their
-    positions in the answer, and per column that needs them the converters
-    the ORM applies (JSON decoding; SQLite's datetimes and booleans)."""
-    connection = connections[alias]
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if f.attname in columns]
-    order = [columns.index(f.attname) for f in fields]
-    converters = []
-    for position, field in zip(order, fields, strict=True):
-        column = field.get_col(meta.db_table)
-        convert = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if convert:
-            converters.append((position, column, convert))
-    return tuple(f.attname for f in fields), order, converters
-
-
-def _fetch(
-    model: type[Model], sql: str, params: list[Any], *, columns: tuple[str, ...]
-) -> list[Any]:
-    """Run `sql`, whose answer is `columns` of `model`, into model instances
-    (the other fields deferred), converted as the ORM converts them."""
-    alias = model.objects.db
-    connection = connections[alias]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    if not found:
-        return []
-    names, order, converters = _reading(model, alias, columns)
-    instances = []
-    for values in map(list, found):
-        for position, column, convert in converters:
-            for converter in convert:
-                values[position] = converter(values[position], column, connection)
-        instances.append(model.from_db(alias, names, [values[i] for i in order]))
-    return instances
-
-
-@cache
-def _insert_sql(model: type[Model], alias: str) -> tuple[str, tuple[Any, ...]]:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the key, and its fields in order."""
-    connection = connections[alias]
-    meta = model._meta
-    fields = tuple(f for f in meta.concrete_fields if f is not meta.pk)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Every name is one of the model's own (quoted) columns; values are parameters.
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-        f" ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
-    return sql, fields
-
-
-def _inserts_on_conflict_returning(connection: Any) -> bool:
-    return connection.vendor in ("sqlite", "postgresql") and bool(
-        connection.features.can_return_columns_from_insert  # SQLite 3.35 and later
-    )
-
-
-def insert_new(obj: Notification | InAppItem) -> bool:
-    """INSERT the unsaved `obj`; False, and nothing stored, when a unique
-    constraint holds another row in its place (the one pending row or unread
-    item of its group, the same dedupe key). Sends the save signals as
-    Model.save would."""
-    model = type(obj)
-    alias = model.objects.db
-    connection = connections[alias]
-    if not _inserts_on_conflict_returning(connection):
-        try:
-            with transaction.atomic(using=alias):
-                obj.save(force_insert=True, using=alias)
-        except IntegrityError:
-            return False
-        return True
-    sql, fields = _insert_sql(model, alias)
-    signals.pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        inserted = cursor.fetchone()
-    if inserted is None:
-        return False
-    obj.pk = inserted[0]
-    obj._state.adding, obj._state.db = False, alias
-    signals.post_save.send(
-        sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias
-    )
-    return True
+    found = fetch_models(InAppItem, _UNREAD_ITEM_SQL, [group], columns=("id", "params"))
+    return found[0] if found else None
 
 
 _WAKE_UP_PENDING_SQL = "SELECT pending FROM notifications_wakeup WHERE id = %s"

@@ -1,4 +1,5 @@
-"""The statements an event makes in its request, written once (enqueue/statements.py).
+"""The statements an event makes in its request, written once (enqueue/statements.py,
+sql.py).
 
 They must store and read exactly what the ORM would: the same columns and
 converted values, a lost race reported instead of raised, the save signals
@@ -14,6 +15,7 @@ import pytest
 from django.db.models import signals
 from django.utils import timezone
 
+from notifications import sql
 from notifications.enqueue import statements
 from notifications.enqueue.rows import build_row
 from notifications.models import InAppItem, Notification, Preference, QuietHours
@@ -37,7 +39,7 @@ def _pending_twin(*, of: Notification, recipient) -> Notification:  # type: igno
 def insert_way(request, monkeypatch):  # type: ignore[no-untyped-def]
     """Both ways insert_new stores a row: ON CONFLICT DO NOTHING, and the ORM's."""
     if request.param == "orm":
-        monkeypatch.setattr(statements, "_inserts_on_conflict_returning", lambda connection: False)
+        monkeypatch.setattr(sql, "_inserts_on_conflict_returning", lambda connection: False)
     return request.param
 
 
@@ -46,7 +48,7 @@ def test_a_new_row_is_stored_as_the_orm_stores_it(alice, insert_way):
         kind="waved", recipient=alice, params={"actor_ids": [7], "note": "héllo"}, group_key="g:1"
     )
 
-    assert statements.insert_new(row) is True
+    assert sql.insert_new(row) is True
 
     stored = Notification.objects.get(pk=row.pk)
     assert (stored.kind, stored.to_address, stored.group_key) == ("waved", alice.email, "g:1")
@@ -60,7 +62,7 @@ def test_a_second_pending_row_of_a_group_is_refused_not_raised(alice, bob, inser
     Wave.objects.create(actor=bob, target=alice)
     first = Notification.objects.get()
 
-    assert statements.insert_new(_pending_twin(of=first, recipient=alice)) is False
+    assert sql.insert_new(_pending_twin(of=first, recipient=alice)) is False
 
     # The test's transaction goes on: PostgreSQL would refuse this query after
     # a unique violation without a savepoint.
@@ -71,8 +73,8 @@ def test_a_repeated_dedupe_key_of_an_item_is_refused(alice, insert_way):
     def item() -> InAppItem:
         return InAppItem(recipient=alice, kind="waved", params={}, dedupe_key="once")
 
-    assert statements.insert_new(item()) is True
-    assert statements.insert_new(item()) is False
+    assert sql.insert_new(item()) is True
+    assert sql.insert_new(item()) is False
     assert InAppItem.objects.count() == 1
 
 
@@ -85,7 +87,7 @@ def test_the_save_signals_are_sent_for_a_stored_row(alice, insert_way):
     signals.post_save.connect(saved, sender=Notification)
     try:
         row = build_row(kind="waved", recipient=alice, params={"actor_ids": [1]})
-        statements.insert_new(row)
+        sql.insert_new(row)
     finally:
         signals.post_save.disconnect(saved, sender=Notification)
 
@@ -135,7 +137,7 @@ def test_the_recent_rows_read_as_the_orm_reads_them(alice, bob, settings):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "HOURLY_LIMIT": 5}
     Wave.objects.create(actor=bob, target=alice)  # the group's pending row
     sent = build_row(kind="waved", recipient=alice, params={"actor_ids": [3]}, group_key="")
-    statements.insert_new(sent)
+    sql.insert_new(sent)
     Notification.objects.filter(pk=sent.pk).update(status=Status.SENT, sent_at=timezone.now())
     pending = Notification.objects.get(group_key__startswith="waved:")
 
@@ -160,3 +162,47 @@ def test_the_unread_item_reads_its_params(alice, bob):
     assert found is not None and (found.pk, found.params) == (item.pk, item.params)
     InAppItem.objects.update(read_at=timezone.now())
     assert statements.unread_item(group=item.group_key) is None
+
+
+def test_an_outcome_update_stores_what_the_orm_would(alice, bob):
+    Wave.objects.create(actor=bob, target=alice)
+    row = Notification.objects.get()
+    Notification.objects.filter(pk=row.pk).update(status=Status.SENDING, claimed_by="w1")
+    sent_at = timezone.now()
+
+    changed = sql.update_where(
+        Notification,
+        where={"id": row.pk, "status": Status.SENDING, "claimed_by": "w1"},
+        values={
+            "status": Status.SENT,
+            "claimed_by": "",
+            "lease_expires_at": None,
+            "sent_at": sent_at,
+            "headers": {"X-Tag": "ü"},
+            "subject": "Bob follows you",
+        },
+    )
+
+    assert changed == 1
+    stored = Notification.objects.get(pk=row.pk)
+    assert (stored.status, stored.claimed_by, stored.lease_expires_at) == (Status.SENT, "", None)
+    assert (stored.sent_at, stored.headers, stored.subject) == (
+        sent_at,
+        {"X-Tag": "ü"},
+        "Bob follows you",
+    )
+
+
+def test_an_outcome_update_whose_guard_no_longer_holds_changes_nothing(alice, bob):
+    Wave.objects.create(actor=bob, target=alice)
+    row = Notification.objects.get()
+    Notification.objects.filter(pk=row.pk).update(status=Status.SENDING, claimed_by="w2")
+
+    changed = sql.update_where(
+        Notification,
+        where={"id": row.pk, "status": Status.SENDING, "claimed_by": "w1"},  # w2 took it over
+        values={"status": Status.SENT},
+    )
+
+    assert changed == 0
+    assert Notification.objects.get(pk=row.pk).status == Status.SENDING

@@ -11,10 +11,10 @@ themselves (``get_db_prep_save``, the backend's and the field's converters),
 so what is stored and read is what the ORM would store and read.
 
 * `fetch_models`: a SELECT into model instances.
-* `insert_new`: ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the key: a
-  refused row is reported, not raised, with no savepoint (PostgreSQL aborts
-  the whole transaction on a unique violation). Databases without it take
-  the ORM's way, with the savepoint.
+* `insert_new`: ``INSERT … ON CONFLICT DO NOTHING``: a refused row is
+  reported, not raised, with no savepoint (PostgreSQL aborts the whole
+  transaction on a unique violation). Other databases take the ORM's way,
+  with the savepoint.
 * `update_where`: ``UPDATE … SET … WHERE`` equalities; the rows changed.
 """
 
@@ -72,7 +72,11 @@ def fetch_models(
 
 @cache
 def _insert_sql(model: type[Model], alias: str) -> tuple[str, tuple[Any, ...]]:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the key, and its fields in order."""
+    """INSERT … ON CONFLICT DO NOTHING, and its fields in order.
+
+    PostgreSQL returns the new key (RETURNING); SQLite tells it through the
+    cursor's lastrowid, and a refused row through a rowcount of 0: its
+    RETURNING more than doubles the statement's time (37 µs → 86 µs)."""
     connection = connections[alias]
     meta = model._meta
     fields = tuple(f for f in meta.concrete_fields if f is not meta.pk)
@@ -82,15 +86,15 @@ def _insert_sql(model: type[Model], alias: str) -> tuple[str, tuple[Any, ...]]:
     # Every name is one of the model's own (quoted) columns; values are parameters.
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-        f" ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+        " ON CONFLICT DO NOTHING"
     )
+    if connection.vendor == "postgresql":
+        sql += f" RETURNING {quote(meta.pk.column)}"
     return sql, fields
 
 
-def _inserts_on_conflict_returning(connection: Any) -> bool:
-    return connection.vendor in ("sqlite", "postgresql") and bool(
-        connection.features.can_return_columns_from_insert  # SQLite 3.35 and later
-    )
+def _inserts_on_conflict(connection: Any) -> bool:
+    return connection.vendor in ("sqlite", "postgresql")
 
 
 def insert_new(obj: Model) -> bool:
@@ -101,7 +105,7 @@ def insert_new(obj: Model) -> bool:
     model = type(obj)
     alias = router.db_for_write(model, instance=obj)
     connection = connections[alias]
-    if not _inserts_on_conflict_returning(connection):
+    if not _inserts_on_conflict(connection):
         try:
             with transaction.atomic(using=alias):
                 obj.save(force_insert=True, using=alias)
@@ -113,10 +117,14 @@ def insert_new(obj: Model) -> bool:
     values = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        inserted = cursor.fetchone()
-    if inserted is None:
+        if connection.vendor == "postgresql":
+            inserted = cursor.fetchone()
+            key = None if inserted is None else inserted[0]
+        else:
+            key = cursor.lastrowid if cursor.rowcount == 1 else None
+    if key is None:
         return False
-    obj.pk = inserted[0]
+    obj.pk = key
     obj._state.adding, obj._state.db = False, alias
     signals.post_save.send(
         sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias

@@ -4,7 +4,7 @@ sql.py).
 They must store and read exactly what the ORM would: the same columns and
 converted values, a lost race reported instead of raised, the save signals
 sent, and the ORM's own way (with its savepoint) on a database without
-``ON CONFLICT … RETURNING``.
+``INSERT … ON CONFLICT``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _pending_twin(*, of: Notification, recipient) -> Notification:  # type: igno
 def insert_way(request, monkeypatch):  # type: ignore[no-untyped-def]
     """Both ways insert_new stores a row: ON CONFLICT DO NOTHING, and the ORM's."""
     if request.param == "orm":
-        monkeypatch.setattr(sql, "_inserts_on_conflict_returning", lambda connection: False)
+        monkeypatch.setattr(sql, "_inserts_on_conflict", lambda connection: False)
     return request.param
 
 
@@ -206,3 +206,12 @@ def test_an_outcome_update_whose_guard_no_longer_holds_changes_nothing(alice, bo
 
     assert changed == 0
     assert Notification.objects.get(pk=row.pk).status == Status.SENDING
+
+
+def test_the_statuses_written_into_the_coalescing_read_are_the_models():
+    import re
+
+    for sql_text in (statements._RECENT_ROWS_SQL, statements._RECENT_ROWS_WITH_CEILING_SQL):
+        literals = set(re.findall(r"'([^']*)'", sql_text)) - {""}
+        assert literals <= set(statements.STATUSES_WRITTEN)
+    assert set(statements.STATUSES_WRITTEN) <= set(Status.values)

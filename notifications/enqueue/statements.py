@@ -94,27 +94,23 @@ _RECENT_COLUMNS = (
 # are written as literals (test_statements checks them against Status): with
 # bound parameters where the partial index's condition is matched, SQLite
 # plans the statement again on every execution, 0.1 ms each time.
-_RECENT_ROWS_SQL = (
+_RECENT_ROWS_SELECT = (
     "SELECT id, status, transactional, group_key, attempts, params,"
     " created_at, updated_at, sent_at FROM notifications_notification"
     " WHERE recipient_id = %s AND ("
     "(group_key = %s AND NOT (group_key = '') AND attempts = 0 AND status = 'queued')"
     " OR (recipient_id = %s AND created_at >= %s AND group_key = %s"
     " AND NOT (status = 'cancelled'))"
-    ") ORDER BY created_at DESC, id DESC"
 )
-_RECENT_ROWS_WITH_CEILING_SQL = (
-    "SELECT id, status, transactional, group_key, attempts, params,"
-    " created_at, updated_at, sent_at FROM notifications_notification"
-    " WHERE recipient_id = %s AND ("
-    "(group_key = %s AND NOT (group_key = '') AND attempts = 0 AND status = 'queued')"
-    " OR (recipient_id = %s AND created_at >= %s AND group_key = %s"
-    " AND NOT (status = 'cancelled'))"
+_CEILING_ALTERNATIVE = (
     " OR (NOT transactional AND ("
     "(recipient_id = %s AND sent_at >= %s AND status = 'sent')"
     " OR (recipient_id = %s AND created_at >= %s AND status IN ('queued', 'sending'))))"
-    ") ORDER BY created_at DESC, id DESC"
 )
+_NEWEST_FIRST = ") ORDER BY created_at DESC, id DESC"
+# The same read with and without the ceiling's alternative.
+_RECENT_ROWS_SQL = _RECENT_ROWS_SELECT + _NEWEST_FIRST
+_RECENT_ROWS_WITH_CEILING_SQL = _RECENT_ROWS_SELECT + _CEILING_ALTERNATIVE + _NEWEST_FIRST
 # The statuses written into the statements above.
 STATUSES_WRITTEN = ("queued", "cancelled", "sent", "sending")
 

@@ -23,6 +23,17 @@ class NotificationsConfig(AppConfig):
         from .queue import on_worker_start
 
         on_worker_start(start_watcher)
+        # Inside a request, the workers are woken once its response is sent.
+        from django.core import signals
+
+        from .enqueue import wakeup
+
+        signals.request_started.connect(
+            wakeup.request_started, dispatch_uid="notifications.wake_after_response"
+        )
+        signals.request_finished.connect(
+            wakeup.request_finished, dispatch_uid="notifications.wake_after_response"
+        )
         # The periodic jobs' schedules are (re)created after every migrate, so a
         # new deployment gets them and a changed setting takes effect.
         post_migrate.connect(

@@ -8,15 +8,25 @@ breath, see that this commit's wake-up is done (`_commit_woken`). A new
 request for a wake-up starts a new round. A rolled-back transaction runs no
 callback at all, and leaves nothing behind that could swallow a later wake-up.
 
+Inside a request the wake-up waits until the response has been sent
+(Django's ``request_finished``, which WSGI and ASGI servers fire once the
+response is written): the person who followed does not wait for it, and a
+request that commits several times wakes the workers once. The rows are
+committed either way; should the process die between the response and the
+wake-up, the periodic sweep wakes a worker for them, as it does for any
+wake-up that is lost.
+
 With django-q2's ORM broker every wake-up is a row (and a commit) in its
-queue table, paid by the request; there a burst of commits from many
-requests shares one pending wake-up, recorded in the one ``WakeUp`` row.
+queue table; there a burst of commits from many requests shares one pending
+wake-up, recorded in the one ``WakeUp`` row.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from contextvars import ContextVar
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,8 +50,26 @@ class _CommitRound(threading.local):
 _commit_woken = _CommitRound()
 
 
+class _ResponseWakeUp:
+    """The wake-up a request's commits owe, paid once its response is sent."""
+
+    __slots__ = ("owed",)
+
+    def __init__(self) -> None:
+        self.owed = False
+
+
+# A context variable rather than a thread-local: under ASGI, requests served
+# at the same time can share a thread. The request's tasks and threads see
+# the one object set when it started.
+_response_wake_up: ContextVar[_ResponseWakeUp | None] = ContextVar(
+    "notifications_response_wake_up", default=None
+)
+
+
 def wake_on_commit() -> None:
-    """Wake the workers once the current transaction commits (at once outside one)."""
+    """Wake the workers once the current transaction commits (at once outside one);
+    inside a request, once its response has been sent."""
     _commit_woken.woken = False
     transaction.on_commit(_wake_once_per_commit)
 
@@ -50,7 +78,25 @@ def _wake_once_per_commit() -> None:
     if _commit_woken.woken:
         return
     _commit_woken.woken = True
+    owed = _response_wake_up.get()
+    if owed is not None:
+        owed.owed = True
+        return
     wake_after_commit()
+
+
+def request_started(**kwargs: Any) -> None:
+    """Receiver of Django's request_started: wake-ups wait for the response."""
+    _response_wake_up.set(_ResponseWakeUp())
+
+
+def request_finished(**kwargs: Any) -> None:
+    """Receiver of Django's request_finished: the response is sent, wake the workers
+    if the request committed rows for them."""
+    owed = _response_wake_up.get()
+    _response_wake_up.set(None)
+    if owed is not None and owed.owed:
+        wake_after_commit()
 
 
 def wake_after_commit() -> bool:

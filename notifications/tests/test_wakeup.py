@@ -1,12 +1,23 @@
-"""The wake-up after commit: after the commit only, once per commit, never swallowed."""
+"""The wake-up after commit: after the commit only, once per commit, never swallowed;
+inside a request, once its response has been sent."""
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
 from django.db import transaction
+from django.http import HttpResponse
+from django.test import RequestFactory, override_settings
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from notifications import queue
 from notifications.enqueue import wake_on_commit
+from notifications.models import Notification
+from notifications.tests.factories import UserFactory
+from notifications.tests.testapp.notifications import security_alert_notify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,3 +68,74 @@ def test_outside_a_transaction_it_wakes_at_once(woken):
     wake_on_commit()
     wake_on_commit()
     assert woken == [True, True]
+
+
+# Inside a request: the wake-up waits until the response has been sent.
+
+
+def test_inside_a_request_the_wake_up_waits_for_the_response(woken):
+    request_started.send(sender=None)
+    with transaction.atomic():
+        wake_on_commit()
+    assert woken == []  # committed, but the response is not sent yet
+    request_finished.send(sender=None)
+    assert woken == [True]
+
+
+def test_a_request_that_commits_several_times_wakes_once(woken):
+    request_started.send(sender=None)
+    for _ in range(3):
+        with transaction.atomic():
+            wake_on_commit()
+    wake_on_commit()  # and once outside a transaction
+    request_finished.send(sender=None)
+    assert woken == [True]
+
+
+def test_a_request_that_rolls_back_wakes_nobody_and_the_next_request_does(woken):
+    request_started.send(sender=None)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        wake_on_commit()
+        raise RuntimeError("the request failed")
+    request_finished.send(sender=None)
+    assert woken == []
+    request_started.send(sender=None)
+    with transaction.atomic():
+        wake_on_commit()
+    request_finished.send(sender=None)
+    assert woken == [True]
+
+
+def test_after_a_request_commits_wake_at_once_again(woken):
+    request_started.send(sender=None)
+    request_finished.send(sender=None)
+    with transaction.atomic():
+        wake_on_commit()
+    assert woken == [True]
+
+
+@csrf_exempt
+def _alert_view(request):  # type: ignore[no-untyped-def]
+    user = get_user_model().objects.get(username=request.POST["username"])
+    with transaction.atomic():
+        security_alert_notify(user=user, what="a new sign-in")
+    return HttpResponse("stored")
+
+
+urlpatterns = [path("alert/", _alert_view)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_wsgi_server_wakes_the_workers_when_it_closes_the_sent_response(woken):
+    """As a WSGI server serves it: the body is written out, then the response
+    closed (Django's request_finished); the wake-up comes with the closing."""
+    UserFactory(username="ada")
+    environ = RequestFactory().post("/alert/", {"username": "ada"}).environ
+    statuses: list[str] = []
+    response = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
+    body = b"".join(response)
+    assert (statuses, body) == (["200 OK"], b"stored")
+    assert Notification.objects.filter(kind="security_alert").count() == 1
+    assert woken == []
+    response.close()
+    assert woken == [True]

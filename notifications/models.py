@@ -7,7 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# Defined beside the code that adds to it; imported here so Django registers it.
+# Defined in modules of their own; imported here so Django registers them.
+from .coordination import Heartbeat, SendRate, WakeUp  # noqa: F401
 from .totals import DeliveryTotal  # noqa: F401
 
 # The kind of rows holding a message given to Django's mail API (password
@@ -37,7 +38,7 @@ class Notification(models.Model):
         CANCELLED = "cancelled", _("cancelled")
 
     # Registry key of the notification type, or EMAIL_KIND.
-    kind = models.CharField(max_length=64, db_index=True, verbose_name=_("type"))
+    kind = models.CharField(max_length=64, verbose_name=_("type"))
     category = models.CharField(max_length=64, blank=True, verbose_name=_("category"))
     transactional = models.BooleanField(default=False, verbose_name=_("transactional"))
     recipient = models.ForeignKey(
@@ -49,7 +50,7 @@ class Notification(models.Model):
         db_index=False,  # (recipient, created_at) and (recipient, sent_at) serve it
         verbose_name=_("recipient"),
     )
-    to_address = models.CharField(max_length=254, db_index=True, verbose_name=_("to"))
+    to_address = models.CharField(max_length=254, verbose_name=_("to"))
     # JSON-serialisable ids the type builds its context from.
     params = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
     # A message given to Django's mail API, serialised (see backends.py).
@@ -58,16 +59,13 @@ class Notification(models.Model):
         max_length=200, unique=True, null=True, blank=True, verbose_name=_("deduplication key")
     )
     # Rows of one type to one recipient that may be coalesced into one email.
-    group_key = models.CharField(
-        max_length=200, blank=True, db_index=True, verbose_name=_("group key")
-    )
+    group_key = models.CharField(max_length=200, blank=True, verbose_name=_("group key"))
 
     status = models.CharField(
         max_length=16,
         choices=Status.choices,
         default=Status.QUEUED,
-        db_index=True,
-        verbose_name=_("status"),
+        verbose_name=_("status"),  # notif_due_idx leads with it
     )
     status_reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason"))
     attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
@@ -88,7 +86,7 @@ class Notification(models.Model):
 
     provider = models.CharField(max_length=50, blank=True, verbose_name=_("provider"))
     provider_message_id = models.CharField(
-        max_length=255, blank=True, db_index=True, verbose_name=_("provider message ID")
+        max_length=255, blank=True, verbose_name=_("provider message ID")
     )
     # Latest event reported by the provider: delivered, bounced, complained…
     delivery_status = models.CharField(max_length=32, blank=True, verbose_name=_("delivery status"))
@@ -112,8 +110,17 @@ class Notification(models.Model):
         verbose_name = _("outbox email")
         verbose_name_plural = _("outbox emails")
         ordering = ["-created_at", "-id"]
-        indexes = [  # reads that stay flat as the outbox grows (docs/benchmarks.md, P7)
+        # Every event's INSERT and every status change pays for each index, so
+        # each one serves a read that must stay flat as the outbox grows
+        # (docs/benchmarks.md, P7), and none is a prefix of another. They are
+        # declared here rather than with db_index=True, which on PostgreSQL
+        # adds a LIKE-pattern index to every text column (no read needs one).
+        indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx"),
+            models.Index(fields=["kind"], name="notif_kind_idx"),
+            models.Index(fields=["to_address"], name="notif_address_idx"),
+            models.Index(fields=["group_key"], name="notif_group_idx"),
+            models.Index(fields=["provider_message_id"], name="notif_provider_id_idx"),
             models.Index(fields=["recipient", "created_at"], name="notif_recipient_created_idx"),
             models.Index(fields=["recipient", "sent_at"], name="notif_recipient_sent_idx"),
             models.Index(models.functions.Upper("to_address"), name="notif_address_upper_idx"),
@@ -251,6 +258,7 @@ class InAppItem(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,  # inapp_unread_idx and inapp_feed_idx lead with it
         verbose_name=_("recipient"),
     )
     kind = models.CharField(max_length=64, verbose_name=_("type"))
@@ -357,44 +365,3 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.reason})"
-
-
-class Heartbeat(models.Model):
-    """Last time a worker process proved it was alive (written by the sweep)."""
-
-    SWEEP = "sweep"  # the name the periodic sweep records under
-
-    name = models.CharField(max_length=100, unique=True)
-    seen_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
-
-
-class WakeUp(models.Model):
-    """Whether a deliver_due wake-up is already waiting in the task queue.
-
-    One row. A commit that queued rows sets it and enqueues a wake-up only
-    when it was not set; the next deliver_due clears it before it claims, so
-    a burst of events costs one queued task instead of one per event.
-    """
-
-    pending = models.BooleanField(default=False)
-    # When a worker last woke the others because rows came due (a backoff or a
-    # coalescing window ended): one wake-up per due moment, cluster-wide.
-    due_woken_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return "wake-up pending" if self.pending else "no wake-up pending"
-
-
-class SendRate(models.Model):
-    """The next free send slot of a provider-wide rate limit, shared by every worker:
-    one row per limit (dispatch/rate.py), advanced by a compare-and-swap UPDATE."""
-
-    name = models.CharField(max_length=100, unique=True)
-    next_slot_us = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.name}: next slot at {self.next_slot_us / 1e6:.6f}"

@@ -1,0 +1,125 @@
+"""Fewer indexes for every event's INSERT and every status change to maintain.
+
+* The status index goes: notif_due_idx (status, next_attempt_at) leads with it.
+* The text columns are indexed by named indexes instead of db_index=True,
+  which on PostgreSQL also built a LIKE-pattern index on each (no read needs
+  one).
+* An in-app item's recipient is served by the two indexes that lead with it.
+
+The indexes db_index made are dropped by what the database says they are
+(single-column, not unique), not by Django's AlterField: dropping db_index
+that way also drops every other single-column index on the column, here the
+one-pending-row constraint on group_key.
+"""
+
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+# The columns whose db_index goes, per model.
+UNINDEXED = {
+    "notification": ("kind", "to_address", "group_key", "status", "provider_message_id"),
+    "inappitem": ("recipient_id",),
+}
+
+
+def drop_column_indexes(apps, schema_editor):  # type: ignore[no-untyped-def]
+    connection = schema_editor.connection
+    for model_name, columns in UNINDEXED.items():
+        table = apps.get_model("notifications", model_name)._meta.db_table
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, table)
+        for name, index in found.items():
+            if (
+                index["index"]
+                and not index["unique"]
+                and not index["primary_key"]
+                and len(index["columns"]) == 1
+                and index["columns"][0] in columns
+            ):
+                schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("notifications", "0010_growth_indexes"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="inappitem",
+                    name="recipient",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recipient",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="group_key",
+                    field=models.CharField(blank=True, max_length=200, verbose_name="group key"),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="kind",
+                    field=models.CharField(max_length=64, verbose_name="type"),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="provider_message_id",
+                    field=models.CharField(
+                        blank=True, max_length=255, verbose_name="provider message ID"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="status",
+                    field=models.CharField(
+                        choices=[
+                            ("held", "held for digest"),
+                            ("queued", "queued"),
+                            ("sending", "sending"),
+                            ("sent", "sent"),
+                            ("failed", "failed"),
+                            ("suppressed", "suppressed"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="notification",
+                    name="to_address",
+                    field=models.CharField(max_length=254, verbose_name="to"),
+                ),
+            ],
+            # Reversed, the columns stay without these indexes: reads slow down, nothing breaks.
+            database_operations=[
+                migrations.RunPython(drop_column_indexes, migrations.RunPython.noop)
+            ],
+        ),
+        migrations.AddIndex(
+            model_name="notification",
+            index=models.Index(fields=["kind"], name="notif_kind_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="notification",
+            index=models.Index(fields=["to_address"], name="notif_address_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="notification",
+            index=models.Index(fields=["group_key"], name="notif_group_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="notification",
+            index=models.Index(fields=["provider_message_id"], name="notif_provider_id_idx"),
+        ),
+    ]

@@ -118,7 +118,6 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx"),
             models.Index(fields=["kind"], name="notif_kind_idx"),
-            models.Index(fields=["to_address"], name="notif_address_idx"),
             models.Index(fields=["group_key"], name="notif_group_idx"),
             models.Index(fields=["provider_message_id"], name="notif_provider_id_idx"),
             models.Index(fields=["recipient", "created_at"], name="notif_recipient_created_idx"),

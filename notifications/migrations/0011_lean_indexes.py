@@ -4,6 +4,8 @@
 * The text columns are indexed by named indexes instead of db_index=True,
   which on PostgreSQL also built a LIKE-pattern index on each (no read needs
   one).
+* The address has no index of its own: staff look an address up through
+  notif_address_upper_idx (case-insensitively), and nothing else reads by it.
 * An in-app item's recipient is served by the two indexes that lead with it.
 
 The indexes db_index made are dropped by what the database says they are
@@ -109,10 +111,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="notification",
             index=models.Index(fields=["kind"], name="notif_kind_idx"),
-        ),
-        migrations.AddIndex(
-            model_name="notification",
-            index=models.Index(fields=["to_address"], name="notif_address_idx"),
         ),
         migrations.AddIndex(
             model_name="notification",

@@ -16,10 +16,13 @@ and every request then paid for a 5 KB session). `--server runserver`
 measures the older set-up.
 
 `--in-process` times the follow service itself (`follow_create`) with
-notifications on and off, in this process, with its queries.
+notifications on and off, in this process, with its queries; with
+`--statements`, also the median time of each statement of a follow with
+notifications on, as the caller waits for it (the driver and the database),
+and what is left for Python.
 
     python -m bench.isolation [--quick] [--runs 3] [--db postgres] [--server runserver]
-    python -m bench.isolation --in-process [--db postgres]
+    python -m bench.isolation --in-process [--statements] [--db postgres]
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def follow_latency(base_url: str, http: requests.Session, csrf: str, username: s
     return elapsed
 
 
-def in_process(count: int) -> None:
+def in_process(count: int, *, statements: bool = False) -> None:
     """follow_create with notifications on and off, alternating, in this process.
 
     The timed calls run as production runs them, without query capture: the
@@ -83,7 +86,7 @@ def in_process(count: int) -> None:
     from accounts.models import User
     from accounts.services import follow_create
 
-    users = list(User.objects.filter(username__startswith="t").order_by("pk")[: 2 * count + 40])
+    users = list(User.objects.filter(username__startswith="t").order_by("pk")[: 3 * count + 40])
     actor = User.objects.get(username="actor")
     targets = iter(users)
     times: dict[str, list[float]] = {"on": [], "off": []}
@@ -123,6 +126,50 @@ def in_process(count: int) -> None:
     print("\nthe queries of one follow with notifications on:")
     for query in captured["on"].captured_queries:
         print(f"  {query['time']} s  {query['sql'][:160]}")
+    if statements:
+        statement_times(count, targets=targets, actor=actor, added_ms=1000 * (on - off))
+
+
+def statement_times(count: int, *, targets: Any, actor: Any, added_ms: float) -> None:
+    """The median time of each statement of a follow with notifications on,
+    from the call to the answer; the rest of what notifications add is Python
+    (and the COMMIT writing more pages, which runs outside execute)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import override_settings
+
+    from accounts.services import follow_create
+
+    times: dict[str, list[float]] = {}
+    order: list[str] = []
+
+    def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            # Savepoint names differ per call: one line for all of them.
+            name = " ".join(sql.split()[:6])[:70] if "SAVEPOINT" not in sql else sql.split()[0]
+            if name not in times:
+                order.append(name)
+            times.setdefault(name, []).append(time.perf_counter() - started)
+
+    with override_settings(NOTIFICATIONS={**settings.NOTIFICATIONS, "ENABLED": True}):
+        for _ in range(count):
+            with connection.execute_wrapper(timed):
+                follow_create(follower=actor, followed=next(targets))
+    rows = [
+        [f"{1e6 * median(times[name]):.0f}", f"{len(times[name]) / count:.1f}", name]
+        for name in order
+    ]
+    print("\nper statement of a follow with notifications on (median, µs):")
+    print(table(["µs", "per follow", "statement"], rows))
+    added = [name for name in order if "notifications_" in name or "pg_advisory" in name]
+    database = sum(1000 * median(times[n]) * len(times[n]) / count for n in added)
+    print(
+        f"\nthe statements notifications add: {database:.2f} ms of the {added_ms:.2f} ms they add;"
+        f" the rest, {added_ms - database:.2f} ms, is Python and the bigger COMMIT"
+    )
 
 
 def main() -> None:
@@ -133,6 +180,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--server", choices=["gunicorn", "runserver"], default="gunicorn")
     parser.add_argument("--in-process", action="store_true", help="time follow_create only")
+    parser.add_argument(
+        "--statements", action="store_true", help="with --in-process: each statement's time"
+    )
     args = parser.parse_args()
     count = args.requests or (60 if args.quick else 150)
     env = {"REDIS_URL": REDIS_URL} if args.db == "postgres" else {}
@@ -153,7 +203,7 @@ def main() -> None:
         )
         actor = User.objects.create_user("actor", "actor@example.com", "pw-actor-12345")
         if args.in_process:
-            in_process(count * 2)
+            in_process(count * 2, statements=args.statements)
             return
 
         servers = {}

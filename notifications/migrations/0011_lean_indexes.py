@@ -42,6 +42,16 @@ def drop_column_indexes(apps, schema_editor):  # type: ignore[no-untyped-def]
                 schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
 
 
+def recreate_column_indexes(apps, schema_editor):  # type: ignore[no-untyped-def]
+    """Reversed: one plain index per column again (not PostgreSQL's LIKE twins)."""
+    for model_name, columns in UNINDEXED.items():
+        model = apps.get_model("notifications", model_name)
+        for field in model._meta.concrete_fields:
+            if field.column in columns:
+                name = f"{model_name[:5]}_{field.column[:16]}_0010"
+                schema_editor.add_index(model, models.Index(fields=[field.name], name=name))
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("notifications", "0010_growth_indexes"),
@@ -103,9 +113,8 @@ class Migration(migrations.Migration):
                     field=models.CharField(max_length=254, verbose_name="to"),
                 ),
             ],
-            # Reversed, the columns stay without these indexes: reads slow down, nothing breaks.
             database_operations=[
-                migrations.RunPython(drop_column_indexes, migrations.RunPython.noop)
+                migrations.RunPython(drop_column_indexes, recreate_column_indexes)
             ],
         ),
         migrations.AddIndex(

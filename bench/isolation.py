@@ -142,6 +142,7 @@ def statement_times(count: int, *, targets: Any, actor: Any, added_ms: float) ->
 
     times: dict[str, list[float]] = {}
     order: list[str] = []
+    added: set[str] = set()  # the statements notifications add
 
     def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
@@ -152,6 +153,8 @@ def statement_times(count: int, *, targets: Any, actor: Any, added_ms: float) ->
             name = " ".join(sql.split()[:6])[:70] if "SAVEPOINT" not in sql else sql.split()[0]
             if name not in times:
                 order.append(name)
+            if "notifications_" in sql or "pg_advisory" in sql:
+                added.add(name)
             times.setdefault(name, []).append(time.perf_counter() - started)
 
     with override_settings(NOTIFICATIONS={**settings.NOTIFICATIONS, "ENABLED": True}):
@@ -164,7 +167,6 @@ def statement_times(count: int, *, targets: Any, actor: Any, added_ms: float) ->
     ]
     print("\nper statement of a follow with notifications on (median, µs):")
     print(table(["µs", "per follow", "statement"], rows))
-    added = [name for name in order if "notifications_" in name or "pg_advisory" in name]
     database = sum(1000 * median(times[n]) * len(times[n]) / count for n in added)
     print(
         f"\nthe statements notifications add: {database:.2f} ms of the {added_ms:.2f} ms they add;"

@@ -4,12 +4,13 @@ inside a request, once its response has been sent."""
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.http import HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import AsyncClient, RequestFactory, override_settings
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -25,8 +26,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def woken(monkeypatch):  # type: ignore[no-untyped-def]
     calls: list[bool] = []
+
+    def wake(**_: object) -> bool:
+        calls.append(True)
+        return True
+
+    wake.woken = calls  # type: ignore[attr-defined]
     monkeypatch.setattr(queue, "wake_ups_are_writes", lambda: False)
-    monkeypatch.setattr(queue, "wake", lambda **_: calls.append(True) or True)
+    monkeypatch.setattr(queue, "wake", wake)
     return calls
 
 
@@ -119,7 +126,8 @@ def _alert_view(request):  # type: ignore[no-untyped-def]
     user = get_user_model().objects.get(username=request.POST["username"])
     with transaction.atomic():
         security_alert_notify(user=user, what="a new sign-in")
-    return HttpResponse("stored")
+    # Committed: how many wake-ups had happened by then, for the test to read.
+    return HttpResponse(f"stored; woken {len(queue.wake.woken)}")  # type: ignore[attr-defined]
 
 
 urlpatterns = [path("alert/", _alert_view)]
@@ -134,8 +142,18 @@ def test_a_wsgi_server_wakes_the_workers_when_it_closes_the_sent_response(woken)
     statuses: list[str] = []
     response = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
     body = b"".join(response)
-    assert (statuses, body) == (["200 OK"], b"stored")
+    assert (statuses, body) == (["200 OK"], b"stored; woken 0")
     assert Notification.objects.filter(kind="security_alert").count() == 1
     assert woken == []
     response.close()
+    assert woken == [True]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_under_asgi_too_the_wake_up_waits_for_the_response(woken):
+    """ASGI serves a request across threads and tasks: the request's wake-up
+    still waits for its response, and happens once."""
+    UserFactory(username="ada")
+    response = async_to_sync(AsyncClient().post)("/alert/", {"username": "ada"})
+    assert response.content == b"stored; woken 0"
     assert woken == [True]

@@ -87,7 +87,10 @@ def _wake_once_per_commit() -> None:
 
 def request_started(**kwargs: Any) -> None:
     """Receiver of Django's request_started: wake-ups wait for the response."""
+    unfinished = _response_wake_up.get()
     _response_wake_up.set(_ResponseWakeUp())
+    if unfinished is not None and unfinished.owed:
+        wake_after_commit()  # the last request here never finished: its wake-up now
 
 
 def request_finished(**kwargs: Any) -> None:

@@ -113,6 +113,16 @@ def test_a_request_that_rolls_back_wakes_nobody_and_the_next_request_does(woken)
     assert woken == [True]
 
 
+def test_a_request_that_never_finished_wakes_the_workers_when_the_next_one_starts(woken):
+    request_started.send(sender=None)
+    with transaction.atomic():
+        wake_on_commit()
+    request_started.send(sender=None)  # no request_finished for the first one
+    assert woken == [True]
+    request_finished.send(sender=None)
+    assert woken == [True]
+
+
 def test_after_a_request_commits_wake_at_once_again(woken):
     request_started.send(sender=None)
     request_finished.send(sender=None)

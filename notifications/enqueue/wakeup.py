@@ -13,8 +13,8 @@ Inside a request the wake-up waits until the response has been sent
 response is written): the person who followed does not wait for it, and a
 request that commits several times wakes the workers once. The rows are
 committed either way; should the process die between the response and the
-wake-up, the periodic sweep wakes a worker for them, as it does for any
-wake-up that is lost.
+wake-up, the workers' due-time watcher (within WATCH_INTERVAL) or the sweep
+wakes a worker for them, as for any wake-up that is lost.
 
 With django-q2's ORM broker every wake-up is a row (and a commit) in its
 queue table; there a burst of commits from many requests shares one pending

@@ -184,8 +184,9 @@ class NotificationAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if WHOLE_ADDRESS.fullmatch(term):
             # Case-insensitive, as the substring search is, through the
-            # UPPER(to_address) index; message IDs compare exactly (the
-            # plain index), since providers' IDs are case-sensitive.
+            # UPPER(to_address) index on PostgreSQL (SQLite's LIKE reads the
+            # rows); message IDs compare exactly (their own index), since
+            # providers' IDs are case-sensitive.
             return queryset.filter(Q(to_address__iexact=term) | Q(provider_message_id=term)), False
         return super().get_search_results(request, queryset, search_term)
 

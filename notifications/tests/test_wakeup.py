@@ -34,7 +34,9 @@ def woken(monkeypatch):  # type: ignore[no-untyped-def]
     wake.woken = calls  # type: ignore[attr-defined]
     monkeypatch.setattr(queue, "wake_ups_are_writes", lambda: False)
     monkeypatch.setattr(queue, "wake", wake)
-    return calls
+    yield calls
+    # A test that failed inside a request must not leave the next one in it.
+    request_finished.send(sender=None)
 
 
 def test_a_transaction_that_asks_many_times_wakes_once_after_it_commits(woken):

@@ -29,10 +29,10 @@ class NotificationsConfig(AppConfig):
         from .enqueue import wakeup
 
         signals.request_started.connect(
-            wakeup.request_started, dispatch_uid="notifications.wake_after_response"
+            wakeup.hold_wake_ups_for_response, dispatch_uid="notifications.hold_wake_ups"
         )
         signals.request_finished.connect(
-            wakeup.request_finished, dispatch_uid="notifications.wake_after_response"
+            wakeup.wake_after_response, dispatch_uid="notifications.wake_after_response"
         )
         # The periodic jobs' schedules are (re)created after every migrate, so a
         # new deployment gets them and a changed setting takes effect.

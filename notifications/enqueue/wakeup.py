@@ -85,15 +85,15 @@ def _wake_once_per_commit() -> None:
     wake_after_commit()
 
 
-def request_started(**kwargs: Any) -> None:
-    """Receiver of Django's request_started: wake-ups wait for the response."""
+def hold_wake_ups_for_response(**kwargs: Any) -> None:
+    """Receiver of Django's request_started: this request's wake-ups wait for its response."""
     unfinished = _response_wake_up.get()
     _response_wake_up.set(_ResponseWakeUp())
     if unfinished is not None and unfinished.owed:
         wake_after_commit()  # the last request here never finished: its wake-up now
 
 
-def request_finished(**kwargs: Any) -> None:
+def wake_after_response(**kwargs: Any) -> None:
     """Receiver of Django's request_finished: the response is sent, wake the workers
     if the request committed rows for them."""
     owed = _response_wake_up.get()

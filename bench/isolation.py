@@ -70,6 +70,14 @@ def follow_latency(base_url: str, http: requests.Session, csrf: str, username: s
     return elapsed
 
 
+def notifications(*, on: bool) -> Any:
+    """Settings with notifications on or off, for the block they wrap."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    return override_settings(NOTIFICATIONS={**settings.NOTIFICATIONS, "ENABLED": on})
+
+
 def in_process(count: int, *, statements: bool = False) -> None:
     """follow_create with notifications on and off, alternating, in this process.
 
@@ -79,9 +87,8 @@ def in_process(count: int, *, statements: bool = False) -> None:
     charge the side with more statements for the measuring. The statements
     are counted afterwards, in follows of their own.
     """
-    from django.conf import settings
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
     from accounts.services import follow_create
@@ -92,9 +99,7 @@ def in_process(count: int, *, statements: bool = False) -> None:
     times: dict[str, list[float]] = {"on": [], "off": []}
     for i in range(count + 10):
         for label in ("on", "off") if i % 2 == 0 else ("off", "on"):
-            with override_settings(
-                NOTIFICATIONS={**settings.NOTIFICATIONS, "ENABLED": label == "on"}
-            ):
+            with notifications(on=label == "on"):
                 started = time.perf_counter()
                 follow_create(follower=actor, followed=next(targets))
                 elapsed = time.perf_counter() - started
@@ -103,7 +108,7 @@ def in_process(count: int, *, statements: bool = False) -> None:
     captured: dict[str, CaptureQueriesContext] = {}
     for label in ("on", "off"):
         with (
-            override_settings(NOTIFICATIONS={**settings.NOTIFICATIONS, "ENABLED": label == "on"}),
+            notifications(on=label == "on"),
             CaptureQueriesContext(connection) as captured[label],
         ):
             follow_create(follower=actor, followed=next(targets))
@@ -134,9 +139,7 @@ def statement_times(count: int, *, targets: Any, actor: Any, added_ms: float) ->
     """The median time of each statement of a follow with notifications on,
     from the call to the answer; the rest of what notifications add is Python
     (and the COMMIT writing more pages, which runs outside execute)."""
-    from django.conf import settings
     from django.db import connection
-    from django.test.utils import override_settings
 
     from accounts.services import follow_create
 
@@ -157,7 +160,7 @@ def statement_times(count: int, *, targets: Any, actor: Any, added_ms: float) ->
                 added.add(name)
             times.setdefault(name, []).append(time.perf_counter() - started)
 
-    with override_settings(NOTIFICATIONS={**settings.NOTIFICATIONS, "ENABLED": True}):
+    with notifications(on=True):
         for _ in range(count):
             with connection.execute_wrapper(timed):
                 follow_create(follower=actor, followed=next(targets))

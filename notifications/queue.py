@@ -92,6 +92,12 @@ def wake(*, helper: bool = False) -> bool:
             task_name="notifications.deliver_due",
             group=conf.TASK_GROUP,
             broker=_broker(),
+            # A wake-up that ran says nothing the outbox does not: saving it
+            # would cost the cluster's monitor two write transactions per
+            # wake-up (pruning django-q2's results, then the insert), which
+            # on SQLite hold the lock every request's write waits for. A
+            # wake-up that failed is still saved.
+            save=False,
             **kwargs,
         )
     except Exception:

@@ -397,6 +397,33 @@ def test_a_wake_up_the_broker_refused_is_not_left_pending(monkeypatch):
     assert len(woken) == 2  # each commit tried the broker itself
 
 
+def test_a_wake_up_that_ran_leaves_no_task_result_and_one_that_failed_does():
+    """The outbox says what a wake-up did; django-q2's monitor would otherwise
+    prune and insert a task result for every one, in write transactions that
+    every request's write waits for on SQLite."""
+    from django_q.models import Failure, Success
+    from django_q.monitor import save_task
+    from django_q.signing import SignedPackage
+
+    from notifications import queue
+
+    broker = queue._broker()
+    broker.purge_queue()
+    queue.wake()
+    [(_ack, package)] = broker.dequeue()
+    task = SignedPackage.loads(package)
+    assert task["name"] == "notifications.deliver_due"
+    assert task["save"] is False
+
+    # What the monitor does with the result (sync: no connection juggling).
+    ran = {**task, "sync": True, "success": True, "result": 1, "stopped": timezone.now()}
+    save_task(ran, broker)
+    assert not Success.objects.exists()
+    failed = {**ran, "success": False, "result": "Traceback ..."}
+    save_task(failed, broker)
+    assert Failure.objects.filter(name="notifications.deliver_due").count() == 1
+
+
 def test_a_task_stops_claiming_batches_when_its_time_is_up(
     outbox_mailers, smtp_sink, settings, monkeypatch
 ):

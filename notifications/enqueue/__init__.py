@@ -107,6 +107,9 @@ def notification_enqueue(
                 and transaction.get_connection().in_atomic_block
             ),
             notification=row,
+            # An email row this event started (it names only this actor)
+            # means the burst is new, and most likely its item too.
+            likely_new=row is not None and row.params.get("actor_ids") == [actor_id],
         )
     if row is not None and row.status == Notification.Status.QUEUED:
         wake_on_commit()

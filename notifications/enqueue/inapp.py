@@ -41,10 +41,14 @@ def item_record(
     dedupe_key: str | None = None,
     notification: Notification | None = None,
     group_locked: bool = False,
+    likely_new: bool = False,
 ) -> InAppItem | None:
     """The recipient's in-app item for this event (new, or merged into), or None
     for a repeated dedupe key. `group_locked`: the caller's transaction holds
-    the group's lock already (it coalesced the email row under it)."""
+    the group's lock already (it coalesced the email row under it).
+    `likely_new`: the group probably has no unread item (the event started a
+    new email row), so the item is inserted before any read; either way the
+    result is the same."""
     if kind_type.coalesce:
         return _merge_or_create(
             kind_type=kind_type,
@@ -53,6 +57,7 @@ def item_record(
             actor_id=actor_id,
             notification=notification,
             group_locked=group_locked,
+            likely_new=likely_new,
         )
     item = InAppItem(
         recipient=recipient,
@@ -77,14 +82,18 @@ def _merge_or_create(
     actor_id: int | None,
     notification: Notification | None,
     group_locked: bool,
+    likely_new: bool,
 ) -> InAppItem:
     group = group_key(kind_type.key, recipient.pk)
     with transaction.atomic(savepoint=False):  # the lock's scope, see coalesce
         if not group_locked:
             lock_group(group)
-        for _ in range(_TRIES):
+        for attempt in range(_TRIES):
             now = timezone.now()
-            unread = unread_item(group=group)
+            # A likely-new item skips the read: the one-unread-item constraint
+            # refuses the INSERT if an item is there after all, and the next
+            # try reads it and merges.
+            unread = None if likely_new and attempt == 0 else unread_item(group=group)
             if unread is not None:
                 actors = list(unread.params.get("actor_ids", []))
                 if actor_id not in actors:

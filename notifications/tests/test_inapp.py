@@ -72,6 +72,34 @@ def test_a_burst_of_waves_is_one_unread_item_naming_everyone(alice):
     assert item.params["actor_ids"] == [w.pk for w in wavers]
 
 
+def test_a_new_email_row_still_merges_into_the_unread_item_its_burst_left(alice, bob):
+    """Bob's email went out long ago, but alice never opened the app: carol's
+    wave starts a new email row, and her item is the one still unread."""
+    wave(bob, alice)
+    Notification.objects.update(
+        status=Status.SENT, sent_at=timezone.now(), created_at=timezone.now() - timedelta(days=1)
+    )
+    carol = UserFactory(username="carol")
+
+    with CaptureQueriesContext(connection) as queries:
+        wave(carol, alice)
+
+    assert Notification.objects.filter(status=Status.QUEUED).get().params["actor_ids"] == [
+        carol.pk
+    ]
+    [item] = InAppItem.objects.all()
+    assert item.params["actor_ids"] == [bob.pk, carol.pk]
+    item_writes = [q for q in queries if q["sql"].startswith("INSERT INTO \"notifications_inappitem")]
+    assert len(item_writes) == 1  # tried first, refused by the one-unread-item constraint
+
+
+def test_a_new_burst_writes_its_item_without_reading_for_one_first(alice, bob):
+    with CaptureQueriesContext(connection) as queries:
+        wave(bob, alice)
+    assert InAppItem.objects.count() == 1
+    assert not [q for q in queries if q["sql"].startswith("SELECT") and "inappitem" in q["sql"]]
+
+
 def test_once_read_the_item_is_closed_and_the_next_wave_starts_a_new_one(alice, bob):
     wave(bob, alice)
     InAppItem.objects.update(read_at=timezone.now())

@@ -315,7 +315,32 @@ def test_derived_event_ids_tell_different_events_apart() -> None:
         ("Amazon SES", {"bounce": {"bounceType": "Transient"}}, False),
         ("SendGrid", {"event": "bounce", "type": "bounce"}, True),
         ("SendGrid", {"event": "bounce", "type": "blocked"}, False),
-        ("Mailgun", {"event-data": {"severity": "permanent"}}, True),
+        ("Mailgun", {"event-data": {"severity": "permanent", "reason": "bounce"}}, True),
+        ("Mailgun", {"event-data": {"severity": "permanent", "reason": "suppress-bounce"}}, True),
+        # Mailgun gave up retrying, or refused to send: nothing about the address.
+        ("Mailgun", {"event-data": {"severity": "permanent", "reason": "old"}}, False),
+        ("Mailgun", {"event-data": {"severity": "permanent", "reason": "espblock"}}, False),
+        (
+            "Mailgun",
+            {
+                "event-data": {
+                    "reason": "generic",
+                    "delivery-status": {"code": 550, "message": "5.1.1 No such user"},
+                }
+            },
+            True,
+        ),
+        (
+            "Mailgun",
+            {
+                "event-data": {
+                    "reason": "generic",
+                    "delivery-status": {"code": 550, "message": "5.7.1 Message refused as spam"},
+                }
+            },
+            False,
+        ),
+        ("Mailgun", {"event": "bounced", "code": "550"}, True),  # a legacy form post
     ],
 )
 def test_only_permanent_bounces_suppress(esp_name, raw, suppressed) -> None:

@@ -230,3 +230,100 @@ def test_a_webhook_that_needs_a_signing_key_refuses_requests_until_it_is_configu
     assert b"not configured" in response.content
     assert not TrackingEvent.objects.exists()
     assert head.status_code == 200  # ESPs check a URL with HEAD before they give out its key
+
+
+# --- what each ESP's failures say about the address -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reason", "suppressed_as"),
+    [
+        ("bounce", Suppression.Reason.BOUNCED),
+        ("suppress-bounce", Suppression.Reason.BOUNCED),
+        ("suppress-complaint", Suppression.Reason.COMPLAINED),
+        ("suppress-unsubscribe", Suppression.Reason.UNSUBSCRIBED),
+        ("old", None),  # Mailgun gave up retrying
+        ("espblock", None),  # the ESP would not send it
+    ],
+)
+def test_a_mailgun_permanent_failure_suppresses_as_its_reason_says(reason, suppressed_as):
+    body = payload("mailgun", "hard_bounce")
+    body["event-data"]["reason"] = reason
+
+    response = post("mailgun", body, **AUTH)
+
+    assert response.status_code == 200, response.content
+    assert TrackingEvent.objects.get().event_type == "bounced"
+    suppression = Suppression.objects.first()
+    assert (suppression.reason if suppression else None) == suppressed_as
+
+
+def test_a_postal_hard_fail_at_delivery_suppresses_the_address():
+    body = payload("postal", "soft_bounce")  # MessageDeliveryFailed's shape, refused for good
+    body.update(event="MessageDeliveryFailed", uuid="9fcc831f-92b9-4e2b-97f2-d873abc77fab")
+    body["payload"].update(
+        status="HardFail",
+        details="Permanent SMTP delivery error when sending to full@example.com",
+        output="550 5.1.1 The email account that you tried to reach does not exist",
+    )
+
+    response = post("postal", body, **AUTH)
+
+    assert response.status_code == 200, response.content
+    assert TrackingEvent.objects.get().event_type == "failed"
+    suppression = Suppression.objects.get()
+    assert (suppression.address, suppression.reason) == ("full@example.com", "bounced")
+
+
+def test_signed_form_posts_sent_as_multipart_are_read():
+    """Mailgun's legacy webhooks and Mandrill post form fields; a multipart body
+    is read once, by the signature check, and the rest works from the fields."""
+    import base64
+    import hashlib
+    import hmac
+    import time
+
+    from .webhook_requests import MANDRILL_URL, SECRETS
+
+    stamp, token = str(int(time.time())), "7" * 50
+    signature = hmac.new(
+        SECRETS["mailgun"].encode(), f"{stamp}{token}".encode(), hashlib.sha256
+    ).hexdigest()
+    legacy = {
+        "event": "bounced",
+        "recipient": "gone@example.com",
+        "domain": "mg.microblog.example.com",
+        "Message-Id": message_id("mailgun", "hard_bounce").strip("<>"),
+        "code": "550",
+        "error": "5.1.1 The email account that you tried to reach does not exist",
+        "timestamp": stamp,
+        "token": token,
+        "signature": signature,
+    }
+    fields = {"mandrill_events": json.dumps(payload("mandrill", "hard_bounce"))}
+    signed = MANDRILL_URL + "".join(key + fields[key] for key in sorted(fields))
+    mandrill_signature = base64.b64encode(
+        hmac.new(SECRETS["mandrill"].encode(), signed.encode(), hashlib.sha1).digest()
+    ).decode()
+    client = Client(raise_request_exception=False)
+
+    mailgun = client.post(webhook_path("mailgun"), data=legacy, **AUTH)
+    mandrill = client.post(
+        webhook_path("mandrill"),
+        data=fields,
+        headers={"X-Mandrill-Signature": mandrill_signature},
+        **AUTH,
+    )
+
+    assert (mailgun.status_code, mandrill.status_code) == (200, 200)
+    assert TrackingEvent.objects.count() == 2
+    assert set(Suppression.objects.values_list("address", "reason")) == {
+        ("gone@example.com", "bounced")
+    }
+
+
+def test_a_signed_json_post_without_the_events_array_is_refused():
+    response = post("mailtrap", {}, **AUTH)
+
+    assert response.status_code == 400
+    assert b"events" in response.content

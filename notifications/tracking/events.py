@@ -133,10 +133,55 @@ _PERMANENT_BOUNCE: dict[str, Callable[[Any], bool]] = {
 }
 
 
+# Mailgun's reason for a permanent failure: the receiving server refused the
+# address, or Mailgun's own lists hold it. Its other reasons ("old": it gave
+# up retrying; "espblock": it refused to send; "generic") say nothing about
+# the address, unless the server's reply does (_refused_address).
+_MAILGUN_REASONS = {
+    "bounce": Suppression.Reason.BOUNCED,
+    "suppress-bounce": Suppression.Reason.BOUNCED,
+    "suppress-complaint": Suppression.Reason.COMPLAINED,
+    "suppress-unsubscribe": Suppression.Reason.UNSUBSCRIBED,
+}
+
+
+def _mailgun_failure(raw: Any) -> str | None:
+    """What a Mailgun permanent failure says about the address."""
+    data = raw.get("event-data") if isinstance(raw, dict) else None
+    if not isinstance(data, dict):
+        return Suppression.Reason.BOUNCED  # a legacy "bounced" post: a hard bounce
+    reason = _get(data, "reason")
+    if reason in _MAILGUN_REASONS:
+        return _MAILGUN_REASONS[reason]
+    status = data.get("delivery-status")
+    if reason == "generic" and isinstance(status, dict) and _refused_address(status):
+        return Suppression.Reason.BOUNCED
+    return None
+
+
+def _refused_address(status: dict[str, Any]) -> bool:
+    """Whether an SMTP reply refuses the address itself (RFC 3463's 5.1.x
+    addressing status; or, without one, RFC 5321's 550, 551 or 553)."""
+    message = str(status.get("message") or "")
+    enhanced = str(status.get("enhanced-code") or message.split(" ", 1)[0])
+    if enhanced.count(".") == 2 and enhanced[0].isdigit():
+        return enhanced.startswith("5.1.")
+    return str(status.get("code")) in {"550", "551", "553"}
+
+
 def suppression_reason_for(*, event: AnymailTrackingEvent, esp_name: str) -> str | None:
     """The suppression an event calls for, or None (delivered, deferred, soft bounce…)."""
+    esp = _esp_key(esp_name)
     if event.event_type == EventType.BOUNCED:
+        if esp == "mailgun":
+            return _mailgun_failure(event.esp_event)
         return Suppression.Reason.BOUNCED if _is_permanent_bounce(event, esp_name) else None
+    if event.event_type == EventType.FAILED:
+        # Postal's "HardFail": the receiving server refused the message for
+        # good while Postal delivered it (Postal suppresses such addresses
+        # itself); its later "MessageBounced" arrives as "bounced".
+        hard = esp == "postal" and _get(event.esp_event, "payload", "status") == "HardFail"
+        return Suppression.Reason.BOUNCED if hard else None
     if event.event_type == EventType.COMPLAINED:
         return Suppression.Reason.COMPLAINED
     if event.event_type == EventType.UNSUBSCRIBED:

@@ -18,6 +18,7 @@ from typing import Any
 from anymail.exceptions import AnymailAPIError, AnymailConfigurationError
 from anymail.signals import AnymailTrackingEvent, EventType
 from django.http import HttpRequest
+from django.http.request import RawPostDataException
 from django.utils import timezone
 
 from ..providers import Body, Esp
@@ -96,11 +97,11 @@ def _string_problem(text: str) -> None:
 def check_body(request: HttpRequest, esp: Esp) -> None:
     """Raise PayloadError when `request`'s body is not what `esp` posts.
 
-    The raw body is read here, before Anymail reads the form fields of a
-    multipart post (after that Django no longer gives access to the body).
+    A form post is checked through its fields: Anymail's signature check may
+    have read them already, and once Django has parsed a multipart post it
+    no longer gives access to the raw body.
     """
     body = esp.body
-    raw = request.body
     is_form = request.content_type in FORM_CONTENT_TYPES
     if body is Body.FORM:
         if not is_form:
@@ -116,6 +117,10 @@ def check_body(request: HttpRequest, esp: Esp) -> None:
             for value in values[1]:
                 _string_problem(value)
         return
+    try:
+        raw = request.body
+    except RawPostDataException:  # a multipart post, its fields already read
+        raise PayloadError("expected JSON, not form fields") from None
     value = parse_json(raw)
     expected = {
         Body.OBJECT: (dict,),
@@ -127,6 +132,9 @@ def check_body(request: HttpRequest, esp: Esp) -> None:
         raise PayloadError(f"expected {body.value}")
     if esp.key == "sparkpost":
         _sparkpost_problem(value)
+    if esp.key == "mailtrap" and not isinstance(value.get("events"), list):
+        # Anymail reads a missing array as no events: a 200 for nothing.
+        raise PayloadError('expected {"events": [...]}')
 
 
 def _sparkpost_problem(events: list[Any]) -> None:

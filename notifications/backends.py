@@ -21,12 +21,20 @@ from .enqueue import notification_store_message
 
 class OutboxEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        """Store each message with recipients as one row; return how many were stored."""
+        """Store each message with recipients as one row; return how many were stored.
+
+        Each message is built once first, as Django's SMTP mailer builds it
+        before sending: a header with a line break (an injection attempt) or
+        an address that cannot be written raises ValueError here, to the
+        caller, and nothing of the batch is stored. Stored, it would fail
+        in the worker on every try instead.
+        """
         stored = 0
         with transaction.atomic():
             for message in email_messages:
                 if not message.recipients():
                     continue
+                message.message()
                 notification_store_message(message=message)
                 stored += 1
         return stored

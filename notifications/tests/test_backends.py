@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.core.mail import EmailMultiAlternatives, send_mail
+from django.core.mail import EmailMultiAlternatives, mailers, send_mail
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -34,6 +34,25 @@ def test_send_mail_stores_one_transactional_row_and_the_worker_delivers_it(
     assert received.header("X-Notification-ID") == str(row.pk)
     row.refresh_from_db()
     assert row.status == Notification.Status.SENT
+
+
+@pytest.mark.parametrize(
+    ("subject", "to"),
+    [
+        ("Hi\r\nBcc: evil@example.com", "to@example.com"),
+        ("Hi", '"Evil\r\nBcc: x@example.com" <to@example.com>'),
+    ],
+)
+def test_a_header_with_a_line_break_is_refused_when_sent_and_nothing_is_stored(
+    outbox_mailers, subject, to
+):
+    kept = EmailMultiAlternatives("Fine", "body", "from@example.com", ["ok@example.com"])
+    injected = EmailMultiAlternatives(subject, "body", "from@example.com", [to])
+
+    with pytest.raises(ValueError, match="linefeed or carriage return"):
+        mailers.default.send_messages([kept, injected])
+
+    assert not Notification.objects.exists()
 
 
 def test_the_outbox_preserves_alternatives_attachments_and_headers(

@@ -317,6 +317,18 @@ def test_a_signed_subscription_confirmation_is_confirmed(sns_api):
     assert nothing_recorded()
 
 
+def test_a_confirmation_aws_refuses_answers_503_for_sns_to_retry(sns_api):
+    sns_api.add_client_error(
+        "confirm_subscription", service_error_code="AuthorizationError", http_status_code=403
+    )
+
+    response = post(sns_sign(sns_subscription_confirmation()), **AUTH)
+
+    assert response.status_code == 503, response.content
+    assert b"cannot be confirmed now" in response.content
+    assert nothing_recorded()
+
+
 def test_a_forged_subscription_confirmation_is_not_confirmed(sns_api):
     confirmation = sns_sign(sns_subscription_confirmation())
     confirmation["TopicArn"] = "arn:aws:sns:eu-west-1:999999999999:attacker"

@@ -177,6 +177,20 @@ class SnsVerifiedMixin(TrackingWebhookMixin):
             except PayloadError as error:
                 raise _Refused(400, f"The SES notification cannot be read: {error}.") from None
 
+    def auto_confirm_sns_subscription(self, sns_message: dict[str, Any]) -> None:
+        """Confirm a verified subscription through AWS; when AWS cannot be
+        reached or refuses (no credentials, no permission), answer 503, which
+        SNS retries, instead of a 500."""
+        try:
+            super().auto_confirm_sns_subscription(sns_message)  # type: ignore[misc]
+        except AnymailWebhookValidationFailure:
+            raise
+        except Exception as error:  # botocore's errors, whatever the cause
+            logger.exception("Amazon SES webhook: the SNS subscription could not be confirmed")
+            raise _Refused(
+                503, f"The subscription cannot be confirmed now ({_describe(error)})."
+            ) from None
+
 
 @cache
 def tracking_view(view_class: type) -> type:

@@ -89,8 +89,8 @@ def test_a_new_email_row_still_merges_into_the_unread_item_its_burst_left(alice,
     ]
     [item] = InAppItem.objects.all()
     assert item.params["actor_ids"] == [bob.pk, carol.pk]
-    item_writes = [q for q in queries if q["sql"].startswith("INSERT INTO \"notifications_inappitem")]
-    assert len(item_writes) == 1  # tried first, refused by the one-unread-item constraint
+    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "notifications_inappitem')]
+    assert len(inserts) == 1  # tried first, refused by the one-unread-item constraint
 
 
 def test_a_new_burst_writes_its_item_without_reading_for_one_first(alice, bob):

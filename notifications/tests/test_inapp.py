@@ -84,9 +84,7 @@ def test_a_new_email_row_still_merges_into_the_unread_item_its_burst_left(alice,
     with CaptureQueriesContext(connection) as queries:
         wave(carol, alice)
 
-    assert Notification.objects.filter(status=Status.QUEUED).get().params["actor_ids"] == [
-        carol.pk
-    ]
+    assert Notification.objects.filter(status=Status.QUEUED).get().params["actor_ids"] == [carol.pk]
     [item] = InAppItem.objects.all()
     assert item.params["actor_ids"] == [bob.pk, carol.pk]
     inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "notifications_inappitem')]

@@ -134,3 +134,16 @@ def test_mail_given_to_djangos_mail_api_is_signed_too(dkim_mailer):
 
     assert received.header("Auto-Submitted") == "auto-generated"
     assert dkim.verify(received.raw, dnsfunc=dns)
+
+
+def test_a_message_in_chinese_goes_out_7_bit_and_its_signature_verifies(dkim_mailer):
+    """RFC 6376 5.3: signers convert to 7-bit first, so no relay has to."""
+    from django.core.mail import send_mail
+
+    send_mail("重置密码", "你好这是你的链接。\n", None, ["carol@example.org"])
+    drain_due()
+    [received] = dkim_mailer.wait_for(1)
+
+    assert received.raw.isascii()
+    assert received.part("text/plain").strip() == "你好这是你的链接。"
+    assert dkim.verify(received.raw, dnsfunc=dns)

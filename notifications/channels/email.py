@@ -131,12 +131,22 @@ class _WirePolicy(EmailPolicy):
 
 
 def wire_policy(policy: EmailPolicy) -> EmailPolicy:
-    """`policy`'s settings (line ends, length) on the fast _WirePolicy."""
+    """`policy`'s settings (line ends, length) on the fast _WirePolicy, 7-bit.
+
+    Every part goes out in a 7-bit encoding (a non-ASCII part in
+    quoted-printable or base64, never 8bit), whichever mailer sends it:
+    RFC 6152 allows 8-bit data only to a server that advertised 8BITMIME and
+    only with BODY=8BITMIME, which Django's SMTP mailer never sends; and
+    RFC 6376 (5.3) asks DKIM signers to convert to 7-bit first, since a relay
+    that converts 8bit content breaks the signature.
+    """
     settings = {
         name: getattr(policy, name)
-        for name in ("linesep", "max_line_length", "cte_type", "utf8", "raise_on_defect")
+        for name in ("linesep", "max_line_length", "utf8", "raise_on_defect")
     }
-    return _WirePolicy(**settings, refold_source="none", header_factory=_header_registry)
+    return _WirePolicy(
+        **settings, cte_type="7bit", refold_source="none", header_factory=_header_registry
+    )
 
 
 class NotificationEmail(EmailMultiAlternatives):

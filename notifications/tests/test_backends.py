@@ -55,6 +55,36 @@ def test_a_header_with_a_line_break_is_refused_when_sent_and_nothing_is_stored(
     assert not Notification.objects.exists()
 
 
+def test_non_ascii_text_goes_out_7_bit_and_reads_back_the_same(outbox_mailers, smtp_sink, deliver):
+    """RFC 6152: no 8-bit data to a server unless it was negotiated, which
+    Django's SMTP mailer never does; every part is quoted-printable or base64."""
+    import email
+    import email.policy
+
+    text = "你好请点击下面的链接重置密码。\nhttps://example.com/reset/abc/\n"
+    message = EmailMultiAlternatives("重置密码", text, "from@example.com", ["to@example.com"])
+    message.attach_alternative("<p>你好 “alice”</p>", "text/html")
+    message.attach("注意.txt", "中文附件", "text/plain")
+    message.send()
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.raw.isascii()
+    parsed = email.message_from_bytes(received.raw, policy=email.policy.strict)
+    parts = [part for part in parsed.walk() if not part.is_multipart()]
+    assert {part["Content-Transfer-Encoding"] for part in parts} <= {
+        "7bit",
+        "quoted-printable",
+        "base64",
+    }
+    assert parsed["Subject"] == "重置密码"
+    assert parts[0].get_content().replace("\r\n", "\n") == text  # CRLF: text's canonical form
+    assert "你好 “alice”" in parts[1].get_content()
+    assert parts[2].get_filename() == "注意.txt"
+    assert parts[2].get_content().strip() == "中文附件"
+
+
 def test_the_outbox_preserves_alternatives_attachments_and_headers(
     outbox_mailers, smtp_sink, deliver
 ):

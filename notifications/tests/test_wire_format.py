@@ -37,8 +37,11 @@ CASES = [
 
 
 def standard_bytes(message: NotificationEmail, policy: email.policy.EmailPolicy) -> bytes:
-    """What Django's EmailMultiAlternatives writes with the email package's policy."""
-    msg = EmailMultiAlternatives.message(message, policy=policy.clone(refold_source="none"))
+    """What Django's EmailMultiAlternatives writes with the email package's
+    policy, 7-bit (as every notification email is)."""
+    msg = EmailMultiAlternatives.message(
+        message, policy=policy.clone(refold_source="none", cte_type="7bit")
+    )
     for name in message.raw_headers:
         if name in message.extra_headers:
             del msg[name]

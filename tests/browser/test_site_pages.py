@@ -164,3 +164,38 @@ def test_every_site_page_looks_designed_and_is_accessible(
 
     assert violations == [], "accessibility:\n" + "\n".join(violations)
     console.assert_none()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_on_a_phone_the_whole_header_is_in_sight(
+    require_chromium, live_server, browser: Browser, site, screenshots, language
+):
+    """At 390 px the header's links wrap onto a second line: none scrolls out
+    of sight (Admin, the bell and Log out came last and were cut off)."""
+    staff = User.objects.filter(is_staff=True).first()
+    staff.language = language
+    staff.save(update_fields=["language"])
+    context = signed_in_context(browser, staff, live_server.url)
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    problems: list[str] = []
+    for name, path in (("home", "/"), ("notifications", "/notifications/")):
+        page.goto(path, wait_until="load")
+        nav = page.locator("header nav")
+        assert nav.evaluate("el => el.scrollWidth - el.clientWidth") == 0, name
+        items = nav.locator("a, button")
+        assert items.count() >= 7, name  # Home … Admin, the bell, Log out
+        for i in range(items.count()):
+            box = items.nth(i).bounding_box()
+            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 390, (
+                name,
+                items.nth(i).inner_text(),
+                box,
+            )
+            assert box["height"] < 48, (name, items.nth(i).inner_text(), "wraps inside")
+        problems.extend(look_at(page, screenshots, f"phone-{language}-{name}"))
+    context.close()
+    assert problems == []

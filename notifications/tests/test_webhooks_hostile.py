@@ -374,3 +374,30 @@ def test_any_part_of_a_payload_replaced_by_anything_is_never_a_server_error(esp,
     assert response.status_code in (200, 400), (response.status_code, response.content[:300])
     if response.status_code == 400:
         assert (TrackingEvent.objects.count(), Suppression.objects.count()) == before
+
+
+def _get_path(value, path):  # type: ignore[no-untyped-def]
+    for key in path:
+        value = value[key]
+    return value
+
+
+@pytest.mark.parametrize("esp", TRACKED)
+@pytest.mark.parametrize("huge", [67_768_036_191_676_796_929, -(10**20), 1e308])
+def test_a_number_too_big_for_a_date_is_never_a_server_error(esp, huge):
+    """datetime.fromtimestamp() of such a number raises OverflowError or, from
+    the C library, OSError (EOVERFLOW); either is the payload's fault."""
+    body = payload(esp, "hard_bounce")
+    numbers = [
+        path
+        for path in paths(body)
+        if isinstance(_get_path(body, path), int | float)
+        and not isinstance(_get_path(body, path), bool)
+    ]
+    for path in numbers:
+        changed = payload(esp, "hard_bounce")
+        set_path(changed, path, huge)
+
+        response = post_arguments(esp, request_for(esp, changed))
+
+        assert response.status_code in (200, 400), (path, response.status_code)

@@ -34,6 +34,9 @@ NORMALISATION_ERRORS: tuple[type[BaseException], ...] = (
     AssertionError,
     ArithmeticError,
     RecursionError,
+    # datetime.fromtimestamp() of a huge number: OverflowError, or OSError
+    # (EOVERFLOW) from the C library, depending on the size.
+    OSError,
     AnymailAPIError,
     AnymailConfigurationError,
 )

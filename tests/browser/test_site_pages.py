@@ -190,7 +190,7 @@ def test_on_a_phone_the_whole_header_is_in_sight(
         assert items.count() >= 7, name  # Home … Admin, the bell, Log out
         for i in range(items.count()):
             box = items.nth(i).bounding_box()
-            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 390, (
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (
                 name,
                 items.nth(i).inner_text(),
                 box,

@@ -128,6 +128,11 @@ def notifications_waiting_next(
     )
 
 
+# Emails failed for good within the hour, with none sent, from which delivery
+# itself is failing: one bad address is not a pattern.
+FAILING_AFTER = 3
+
+
 @dataclass
 class OutboxHealth:
     counts: dict[str, int]
@@ -159,6 +164,10 @@ class OutboxHealth:
         return self.heartbeat_age is not None and self.heartbeat_age > conf.HEARTBEAT_MAX_AGE
 
     @property
+    def failing(self) -> bool:
+        return self.failed_last_hour >= FAILING_AFTER and self.sent_last_hour == 0
+
+    @property
     def backlog_late(self) -> bool:
         return self.oldest_due_age is not None and self.oldest_due_age > conf.MAX_DUE_AGE
 
@@ -184,6 +193,8 @@ def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
         problems.append(f"worker heartbeat is {beat:.0f}s old (limit {conf.HEARTBEAT_MAX_AGE}s)")
     if oldest is not None and oldest > conf.MAX_DUE_AGE:
         problems.append(f"oldest due row has waited {oldest:.0f}s (limit {conf.MAX_DUE_AGE}s)")
+    if finished["failed"] >= FAILING_AFTER and not finished["sent"]:
+        problems.append(f"{finished['failed']} emails failed in the last hour and none was sent")
     waiting = notifications_waiting(now=now)
     counts, estimated = notifications_status_counts()
     return OutboxHealth(

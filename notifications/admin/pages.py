@@ -123,6 +123,14 @@ def health_summary(health: OutboxHealth) -> tuple[str, list[str]]:
                 "limit": duration_text(conf.MAX_DUE_AGE),
             }
         )
+    if health.failing:
+        warnings.append(
+            _(
+                "%(count)d emails failed in the last hour and none was sent: check the "
+                "mail server or the provider's settings, then retry them from the outbox."
+            )
+            % {"count": health.failed_last_hour}
+        )
     if warnings:
         return _("Delivery needs attention."), warnings
     return _("Delivery is healthy: the workers are running and nothing due is late."), []

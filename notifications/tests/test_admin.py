@@ -334,6 +334,27 @@ def test_the_dashboard_is_healthy_when_the_workers_report(staff_client, waiting_
     assert _figure(page, "for more events to join them in one email") == "1 email"
 
 
+def test_the_dashboard_warns_when_every_email_of_the_hour_failed(staff_client, waiting_row):
+    sweep()
+    for name in ("a", "b", "c"):
+        Notification.objects.create(
+            kind="email", to_address=f"{name}@example.com", status=Notification.Status.FAILED
+        )
+    page = staff_client.get(reverse("admin:notifications_dashboard")).text
+
+    assert "Delivery needs attention." in page
+    assert "3 emails failed in the last hour and none was sent" in page
+    assert "Delivery is healthy" not in page
+
+    Notification.objects.create(
+        kind="email",
+        to_address="d@example.com",
+        status=Notification.Status.SENT,
+        sent_at=timezone.now(),
+    )
+    assert "Delivery is healthy" in staff_client.get(reverse("admin:notifications_dashboard")).text
+
+
 def test_the_dashboard_warns_when_no_worker_has_reported(staff_client, waiting_row):
     page = staff_client.get(reverse("admin:notifications_dashboard")).text
 

@@ -34,6 +34,20 @@ def test_status_is_healthy_after_a_sweep(capsys):
     assert "Healthy" in out
 
 
+def test_status_is_unhealthy_when_every_email_of_the_hour_failed(capsys):
+    sweep()
+    for name in ("a", "b", "c"):
+        Notification.objects.create(
+            kind="email", to_address=f"{name}@example.com", status=Notification.Status.FAILED
+        )
+
+    with pytest.raises(CommandError) as raised:
+        call_command("notifications_status")
+
+    assert raised.value.returncode == 1
+    assert "3 emails failed in the last hour and none was sent" in capsys.readouterr().err
+
+
 def test_status_counts_waiting_rows_apart_from_the_due_backlog(capsys, alice):
     sweep()
     Notification.objects.create(

@@ -436,3 +436,19 @@ def test_the_outbox_search_says_what_it_finds_and_keeps_its_accessible_name(staf
     # aria-describedby on the search box would leave the admin's icon-only
     # label as its only name (axe: label-title-only).
     assert 'aria-describedby="searchbar_helptext"' not in body
+
+
+def test_staff_filter_in_app_items_by_type_name_and_by_read(staff_client, alice, bob):
+    from notifications.tests.testapp.models import Wave
+
+    Wave.objects.create(actor=bob, target=alice)
+    url = reverse("admin:notifications_inappitem_changelist")
+
+    page = staff_client.get(url).text
+    unread = staff_client.get(url, {"read": "no"}).text
+    read = staff_client.get(url, {"read": "yes"}).text
+
+    assert "?kind=waved" in page and ">Waves<" in page  # the type's name, not its key
+    assert ">Unread<" in page and ">Read<" in page
+    assert "1 in-app notification" in unread
+    assert "0 in-app notifications" in read

@@ -50,7 +50,10 @@ def test_one_client_guessing_many_accounts_is_locked_out_too():
     client = Client()
     for number in range(10):
         attempt(client, f"victim{number}", "wrong")
-    assert attempt(client, "carol", PASSWORD).status_code == 429
+    response = attempt(client, "carol", PASSWORD)
+    assert response.status_code == 429
+    # Carol never typed a wrong password: the page says why she is paused too.
+    assert "for this account or from your network" in response.content.decode()
     assert attempt(Client(), "carol", PASSWORD, ip="192.0.2.1").status_code == 302
 
 

@@ -90,6 +90,13 @@ class ProfileForm(forms.ModelForm):
         fields = ("about_me", "language", "timezone")
         widgets = {"about_me": forms.Textarea(attrs={"rows": 4, "maxlength": 500})}
         help_texts = {"about_me": _("Up to 500 characters, shown on your profile.")}
+        error_messages = {
+            "about_me": {
+                "max_length": _(
+                    "About me can have at most %(limit_value)d characters (it has %(show_value)d)."
+                )
+            }
+        }
 
 
 class AdminUserCreationForm(_UniqueIdentityMixin, auth_forms.AdminUserCreationForm):

@@ -78,3 +78,15 @@ def test_staff_find_the_admin_in_the_site_navigation(client):
 
 def test_other_users_see_no_admin_link(user_client):
     assert 'href="/admin/"' not in user_client.get(reverse("timeline:explore")).text
+
+
+def test_a_too_long_about_me_is_explained_in_the_persons_words(user_client, user):
+    user.language = "zh-hans"
+    user.save(update_fields=["language"])
+
+    response = user_client.post(
+        reverse("accounts:profile_edit"), {"about_me": "x" * 600, "language": "zh-hans"}
+    )
+
+    [error] = response.context["form"].errors["about_me"]
+    assert error.startswith("个人简介最多 500 个字符") and "600" in error

@@ -68,6 +68,11 @@ class SignupForm(_UniqueIdentityMixin, auth_forms.BaseUserCreationForm):
         zone = self.cleaned_data.get("timezone", "")
         return zone if zone in available_time_zones() else ""
 
+    def validate_password_for_user(self, user: User, **kwargs: str) -> None:
+        # A password too short or too common is the password's problem: its
+        # error goes under the password, not under the confirmation.
+        super().validate_password_for_user(user, password_field_name="password1")  # noqa: S106
+
 
 def time_zone_choices() -> list[tuple[str, str]]:
     """Every IANA zone by name, after the site's default."""

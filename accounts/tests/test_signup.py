@@ -105,3 +105,11 @@ def test_signup_rejects_bad_email_or_password(client, overrides):
 def test_signup_errors_are_escaped_on_the_page(client):
     response = client.post(URL, signup_data(username="<script>alert(1)</script>"))
     assert b"<script>alert(1)</script>" not in response.content
+
+
+def test_a_weak_password_is_faulted_under_the_password_not_its_confirmation(client):
+    response = client.post(URL, signup_data(password1="password", password2="password"))
+
+    errors = response.context["form"].errors
+    assert "password1" in errors and "password2" not in errors
+    assert not User.objects.exists()

@@ -39,13 +39,20 @@ username_validator = RegexValidator(
 
 class CaseInsensitiveUserManager(UserManager):
     def get_by_natural_key(self, username: str) -> "User":
+        # Sign-in forms do not limit the username's length: a longer one than
+        # the field holds matches nobody, and SQLite refuses a LIKE pattern of
+        # 50,000 bytes with an error.
+        if len(username) > self.model.USERNAME_MAX_LENGTH:
+            raise self.model.DoesNotExist
         return self.get(username__iexact=username)
 
 
 class User(AbstractUser):
+    USERNAME_MAX_LENGTH = 30
+
     username = models.CharField(
         _("username"),
-        max_length=30,
+        max_length=USERNAME_MAX_LENGTH,
         unique=True,
         validators=[MinLengthValidator(3), username_validator],
         help_text=_("3 to 30 letters, digits and _ . - only."),

@@ -203,5 +203,8 @@ def metrics_exposition(*, accept: str = "", now: datetime | None = None) -> tupl
     """The metrics as Prometheus asked for them (text or OpenMetrics), and their content type."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(OutboxCollector(now=now))
-    encoder, content_type = choose_encoder(accept)
+    try:
+        encoder, content_type = choose_encoder(accept)
+    except (TypeError, ValueError):  # a malformed version in Accept: the plain text format
+        encoder, content_type = choose_encoder("")
     return encoder(registry), content_type

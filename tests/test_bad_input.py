@@ -330,3 +330,54 @@ def test_a_nul_byte_in_the_query_or_a_form_is_a_bad_request(client, user_client)
     response = user_client.post("/", {"body": "hello\x00world"})
     assert response.status_code == 400
     assert not Post.objects.exists()
+
+
+# --- found by sending every URL hostile input --------------------------------------
+
+LONG_NAME = "A" * 50_001  # SQLite refuses a LIKE pattern this long: an error, so a 500
+
+
+def test_signing_in_with_a_huge_username_is_a_failed_sign_in(client):
+    for path in (reverse("accounts:login"), "/admin/login/"):
+        response = client.post(path, {"username": LONG_NAME, "password": "x"})
+        assert response.status_code == 200, path  # the form again, with its error
+        assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/u/{name}/"),
+        ("get", "/u/{name}/followers/"),
+        ("get", "/u/{name}/following/"),
+        ("get", "/avatars/{name}.png"),
+        ("post", "/u/{name}/follow/"),
+        ("post", "/u/{name}/unfollow/"),
+    ],
+)
+def test_a_username_longer_than_any_is_not_found(method, path, user_client):
+    response = getattr(user_client, method)(path.format(name="a" * 31))
+    assert response.status_code == 404
+    response = getattr(user_client, method)(path.format(name=LONG_NAME))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("target", ["x", "25:99", "timeline:home", "javascript:alert(1)"])
+def test_a_next_that_is_not_a_path_of_the_site_falls_back(target, user_client):
+    UserFactory(username="writer")
+
+    follow = user_client.post("/u/writer/follow/", {"next": target})
+    read_all = user_client.post(reverse("notifications:items_read"), {"next": target})
+
+    assert follow.status_code == 302 and follow["Location"] == "/u/writer/"
+    assert read_all.status_code == 302 and read_all["Location"] == reverse("notifications:feed")
+
+
+def test_a_form_upload_to_a_json_webhook_is_a_bad_request():
+    response = Client().post(
+        "/webhooks/anymail/amazon_ses/tracking/",
+        {"Type": "Notification", "file": ("x.txt", b"x")},
+        **WEBHOOK_AUTH,
+    )
+    assert response.status_code == 400
+    assert not TrackingEvent.objects.exists()

@@ -114,3 +114,18 @@ def test_a_message_stored_under_an_odd_name_still_shows(client, settings, debug,
 
     assert "odd" in client.get("/dev/inbox/").text
     assert client.get(f"/dev/inbox/{name}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_message_in_a_charset_python_does_not_know_still_shows(client, settings, debug, tmp_path):
+    settings.DEV_INBOX_MAILDIR = tmp_path / "mail"
+    raw = (
+        b"Subject: odd charset\r\nFrom: a@example.com\r\nTo: b@example.com\r\n"
+        b"Content-Type: text/plain; charset=no-such\r\n\r\nhello there\r\n"
+    )
+    key = mailbox.Maildir(settings.DEV_INBOX_MAILDIR).add(raw)
+
+    response = client.get(f"/dev/inbox/{key}/")
+
+    assert response.status_code == 200
+    assert "hello there" in response.text

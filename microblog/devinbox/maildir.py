@@ -35,7 +35,10 @@ class CaughtMessage:
     def body(self, content_type: str) -> str | None:
         for part in self.message.walk():
             if part.get_content_type() == content_type and not part.is_attachment():
-                return part.get_content()
+                try:
+                    return part.get_content()
+                except LookupError:  # a charset Python does not know: show what can be read
+                    return part.get_payload(decode=True).decode("utf-8", errors="replace")
         return None
 
 

@@ -171,6 +171,20 @@ def test_openmetrics_when_prometheus_asks_for_it(metrics_settings):
     assert response.content.endswith(b"# EOF\n")
 
 
+@pytest.mark.parametrize("version", ["abc", "1.x", ""])
+def test_a_malformed_openmetrics_version_gets_the_text_format(metrics_settings, version):
+    metrics_settings(METRICS_TOKEN=TOKEN)
+    response = Client().get(
+        URL,
+        headers={
+            "Authorization": f"Bearer {TOKEN}",
+            "Accept": f"application/openmetrics-text; version={version}",
+        },
+    )
+    assert response.status_code == 200
+    assert b"notifications_outbox_rows" in response.content
+
+
 def test_the_allow_list_admits_its_addresses_and_refuses_others(metrics_settings):
     metrics_settings(METRICS_ALLOWED_IPS=["10.0.0.0/8", "2001:db8::1"])
     assert Client(REMOTE_ADDR="10.1.2.3").get(URL).status_code == 200

@@ -37,6 +37,9 @@ NORMALISATION_ERRORS: tuple[type[BaseException], ...] = (
     # datetime.fromtimestamp() of a huge number: OverflowError, or OSError
     # (EOVERFLOW) from the C library, depending on the size.
     OSError,
+    # A multipart body where the ESP posts JSON: once its fields are parsed
+    # (by a middleware, or Anymail), Django no longer gives the raw body.
+    RawPostDataException,
     AnymailAPIError,
     AnymailConfigurationError,
 )

@@ -171,7 +171,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_on_a_phone_the_whole_header_is_in_sight(
-    require_chromium, live_server, browser: Browser, site, screenshots, language
+    require_chromium, live_server, browser: Browser, site, settings, screenshots, language
 ):
     """At 390 px the header's links wrap onto a second line: none scrolls out
     of sight (Admin, the bell and Log out came last and were cut off)."""
@@ -197,5 +197,13 @@ def test_on_a_phone_the_whole_header_is_in_sight(
             )
             assert box["height"] < 48, (name, items.nth(i).inner_text(), "wraps inside")
         problems.extend(look_at(page, screenshots, f"phone-{language}-{name}"))
+    page.goto("/notifications/preferences/", wait_until="load")
+    problems.extend(look_at(page, screenshots, f"phone-{language}-preferences"))
+    tabs = page.locator(".settings-tabs").bounding_box()
+    assert tabs is not None and tabs["height"] < 50, "the settings tabs wrap"
+    settings.DEBUG = True  # the dev inbox exists only then
+    key = next(iter(mailbox.Maildir(settings.DEV_INBOX_MAILDIR).keys()))
+    page.goto(f"/dev/inbox/{key}/", wait_until="load")
+    problems.extend(look_at(page, screenshots, f"phone-{language}-devinbox-message"))
     context.close()
     assert problems == []

@@ -44,6 +44,18 @@ class _UniqueIdentityMixin:
         return email
 
 
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's sign-in form, saying what is true here: usernames ignore case."""
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Please enter a correct username and password. The password is case-sensitive; "
+            "the username is not."
+        ),
+    }
+
+
 class SignupForm(_UniqueIdentityMixin, auth_forms.BaseUserCreationForm):
     """Username (3-30 of letters, digits, _ . -), email and a validated password."""
 

@@ -23,7 +23,9 @@ def test_login_with_wrong_password_shows_an_error(client):
         reverse("accounts:login"), {"username": user.username, "password": "wrong"}
     )
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors()
+    [error] = response.context["form"].non_field_errors()
+    # Usernames ignore case here (Django's message says both may not).
+    assert error.endswith("The password is case-sensitive; the username is not.")
 
 
 def test_logout_is_a_post_and_goes_to_explore(user_client):

@@ -4,10 +4,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Post
 
-# The admin says whose it is; "Django administration" means nothing to staff.
-admin.site.site_header = _("Microblog admin")
-admin.site.site_title = _("Microblog admin")
-
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):

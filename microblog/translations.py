@@ -21,4 +21,5 @@ AXES_STRINGS = (
     gettext_noop("access attempt expirations"),
     gettext_noop("access log"),
     gettext_noop("access logs"),
+    gettext_noop("Clean up expired attempts"),
 )

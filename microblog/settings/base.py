@@ -23,7 +23,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "microblog.apps.MicroblogAdminConfig",  # django.contrib.admin, bounded input
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

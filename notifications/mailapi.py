@@ -3,8 +3,8 @@
 The outbox mailer (``backends.OutboxEmailBackend``) stores every
 ``send_mail``, password reset or ``mail_admins`` message as a row; the worker
 rebuilds it to send. Everything an ``EmailMessage`` carries survives the
-round trip: alternatives, attachments (base64), extra headers, cc, bcc and
-reply-to.
+round trip: alternatives, attachments (base64), extra headers, cc, bcc,
+reply-to and the body's charset (``encoding``).
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ def serialize_message(message: EmailMessage) -> dict[str, Any]:
         "headers": {str(k): str(v) for k, v in message.extra_headers.items()},
         "alternatives": alternatives,
         "attachments": attachments,
+        # The charset the caller chose for the body (None: DEFAULT_CHARSET).
+        "encoding": message.encoding,
     }
 
 
@@ -75,6 +77,7 @@ def deserialize_message(
         headers=dict(data.get("headers") or {}),
     )
     message.content_subtype = data.get("content_subtype", "plain")
+    message.encoding = data.get("encoding") or None
     for alternative in data.get("alternatives", []):
         content = alternative["content"]
         if alternative.get("b64"):

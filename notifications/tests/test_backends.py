@@ -85,6 +85,21 @@ def test_non_ascii_text_goes_out_7_bit_and_reads_back_the_same(outbox_mailers, s
     assert parts[2].get_content().strip() == "中文附件"
 
 
+def test_the_body_keeps_the_charset_the_caller_chose(outbox_mailers, smtp_sink, deliver):
+    message = EmailMultiAlternatives(
+        "Menu", "Un café crème", "from@example.com", ["to@example.com"]
+    )
+    message.encoding = "iso-8859-1"
+    message.send()
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    parsed = received.message
+    assert parsed.get_content_charset() == "iso-8859-1"
+    assert parsed.get_content().strip() == "Un café crème"
+
+
 def test_the_outbox_preserves_alternatives_attachments_and_headers(
     outbox_mailers, smtp_sink, deliver
 ):

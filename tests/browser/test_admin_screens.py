@@ -157,6 +157,11 @@ def test_staff_find_every_page_of_the_outbox_and_see_why_an_email_waits(
     expect(page.locator(".delivery-health-ok")).to_contain_text(words["healthy"])
     expect(page.locator("svg.hourly-chart rect.bar-sent").first).to_be_attached()
     look("dashboard")
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone, nothing sideways
+    wider = "els => els.filter(el => el.scrollWidth > el.clientWidth).length"
+    assert page.locator(".delivery-figures .module").evaluate_all(wider) == 0
+    look("dashboard-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     click_and_wait(page, page.locator(".object-tools").get_by_role("link", name=words["previews"]))
     previews = len(registry.all()) * len(settings.LANGUAGES)

@@ -141,7 +141,6 @@ class OutboxHealth:
     failed_last_hour: int
     last_success: datetime | None
     heartbeat_age: float | None
-    problems: list[str]
     # The statuses whose count is the planner's estimate (a big outbox).
     estimated: frozenset[str] = frozenset()
     # Queued and due: what workers should be sending now.
@@ -150,6 +149,27 @@ class OutboxHealth:
     waiting: dict[Cause, int] = field(default_factory=dict)
     held: dict[Cause, int] = field(default_factory=dict)
     next_due_at: datetime | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        """What is wrong, in words (notifications_status); empty when healthy."""
+        found = []
+        if self.heartbeat_missing:
+            found.append("no worker heartbeat yet (is qcluster running with the sweep schedule?)")
+        elif self.heartbeat_stale:
+            found.append(
+                f"worker heartbeat is {self.heartbeat_age:.0f}s old"
+                f" (limit {conf.HEARTBEAT_MAX_AGE}s)"
+            )
+        if self.backlog_late:
+            found.append(
+                f"oldest due row has waited {self.oldest_due_age:.0f}s (limit {conf.MAX_DUE_AGE}s)"
+            )
+        if self.failing:
+            found.append(
+                f"{self.failed_last_hour} emails failed in the last hour and none was sent"
+            )
+        return found
 
     @property
     def healthy(self) -> bool:
@@ -186,15 +206,6 @@ def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
     finished = notifications_finished_since(since=now - timedelta(hours=1))
     oldest = notifications_oldest_due_age(now=now)
     beat = heartbeat_age(now=now)
-    problems = []
-    if beat is None:
-        problems.append("no worker heartbeat yet (is qcluster running with the sweep schedule?)")
-    elif beat > conf.HEARTBEAT_MAX_AGE:
-        problems.append(f"worker heartbeat is {beat:.0f}s old (limit {conf.HEARTBEAT_MAX_AGE}s)")
-    if oldest is not None and oldest > conf.MAX_DUE_AGE:
-        problems.append(f"oldest due row has waited {oldest:.0f}s (limit {conf.MAX_DUE_AGE}s)")
-    if finished["failed"] >= FAILING_AFTER and not finished["sent"]:
-        problems.append(f"{finished['failed']} emails failed in the last hour and none was sent")
     waiting = notifications_waiting(now=now)
     counts, estimated = notifications_status_counts()
     return OutboxHealth(
@@ -205,7 +216,6 @@ def outbox_health(*, now: datetime | None = None) -> OutboxHealth:
         failed_last_hour=finished["failed"],
         last_success=notifications_last_success(),
         heartbeat_age=beat,
-        problems=problems,
         due=waiting["due"],
         waiting=waiting["waiting"],
         held=waiting["held"],

@@ -74,12 +74,15 @@ class KindFilter(admin.SimpleListFilter):
     title = _("type")
     parameter_name = "kind"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def kinds(self) -> list[str]:
         # The registered types, not the kinds the table holds: finding those
         # means reading every row. Rows of a type no longer registered stay
         # in the list, and ?kind=<key> still filters them.
-        kinds = [EMAIL_KIND, *(kind.key for kind in registry.all())]
-        return sorted(((kind, kind_label(kind)) for kind in kinds), key=lambda pair: pair[1])
+        return [EMAIL_KIND, *(kind.key for kind in registry.all())]
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        pairs = ((kind, kind_label(kind)) for kind in self.kinds())
+        return sorted(pairs, key=lambda pair: pair[1])
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(kind=self.value()) if self.value() else queryset

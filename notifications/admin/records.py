@@ -13,7 +13,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ..channels.inapp import feed_entries
-from ..explain import kind_label
 from ..models import InAppItem, Preference, QuietHours, Suppression, TrackingEvent
 from ..recipients import email_field_name
 from ..types import registry
@@ -81,9 +80,8 @@ class QuietHoursAdmin(admin.ModelAdmin):
 class InAppKindFilter(KindFilter):
     """By type, under the names staff read: the types that reach the app."""
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        kinds = [kind.key for kind in registry.all() if Preference.Channel.IN_APP in kind.channels]
-        return sorted(((kind, kind_label(kind)) for kind in kinds), key=lambda pair: pair[1])
+    def kinds(self) -> list[str]:
+        return [kind.key for kind in registry.all() if Preference.Channel.IN_APP in kind.channels]
 
 
 class ReadFilter(admin.SimpleListFilter):

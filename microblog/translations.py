@@ -21,5 +21,4 @@ AXES_STRINGS = (
     gettext_noop("access attempt expirations"),
     gettext_noop("access log"),
     gettext_noop("access logs"),
-    gettext_noop("Clean up expired attempts"),
 )

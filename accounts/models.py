@@ -38,13 +38,20 @@ username_validator = RegexValidator(
 
 
 class CaseInsensitiveUserManager(UserManager):
+    def named(self, username: str) -> "models.QuerySet[User]":
+        """The user with `username` in any case (at most one), as a queryset.
+
+        Usernames come from URLs and sign-in forms, which do not limit their
+        length. One that no user can have (longer than the field, or with a
+        NUL) finds nobody without a query: SQLite refuses a LIKE pattern of
+        50,000 bytes and PostgreSQL a NUL character, each with an error.
+        """
+        if "\x00" in username or len(username) > self.model.USERNAME_MAX_LENGTH:
+            return self.none()
+        return self.filter(username__iexact=username)
+
     def get_by_natural_key(self, username: str) -> "User":
-        # Sign-in forms do not limit the username's length: a longer one than
-        # the field holds matches nobody, and SQLite refuses a LIKE pattern of
-        # 50,000 bytes with an error.
-        if len(username) > self.model.USERNAME_MAX_LENGTH:
-            raise self.model.DoesNotExist
-        return self.get(username__iexact=username)
+        return self.named(username).get()
 
 
 class User(AbstractUser):

@@ -5,6 +5,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # Defined in modules of their own; imported here so Django registers them.
@@ -173,7 +175,12 @@ class DeliveryAttempt(models.Model):
         ordering = ["started_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+        # Shown above each row of the outbox email's attempt log, in the
+        # staff member's language and time zone.
+        return gettext("%(outcome)s, %(time)s") % {
+            "outcome": self.get_outcome_display(),
+            "time": date_format(timezone.localtime(self.started_at), "DATETIME_FORMAT"),
+        }
 
 
 class Preference(models.Model):

@@ -452,3 +452,18 @@ def test_staff_filter_in_app_items_by_type_name_and_by_read(staff_client, alice,
     assert ">Unread<" in page and ">Read<" in page
     assert "1 in-app notification" in unread
     assert "0 in-app notifications" in read
+
+
+def test_an_attempt_log_line_reads_in_the_staff_members_language():
+    from django.utils import translation
+
+    from notifications.models import DeliveryAttempt
+
+    row = Notification.objects.create(kind="email", to_address="a@example.com")
+    attempt = DeliveryAttempt.objects.create(notification=row, outcome="sent")
+
+    with translation.override("zh-hans"):
+        line = str(attempt)
+
+    assert line.startswith("已发送") and "sent" not in line
+

@@ -61,7 +61,7 @@ def optional_url(name: str, **kwargs: Any) -> str | None:
         return None
 
 
-def unsubscribe_link(*, user_id: int, category: str) -> str | None:
+def unsubscribe_link(*, user_id: object, category: str) -> str | None:
     """The one-click unsubscribe URL, or None in a project that does not mount
     notifications.urls (the email then goes out without the link and headers)."""
     try:

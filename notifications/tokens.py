@@ -21,12 +21,18 @@ class BadUnsubscribeToken(NotificationsError, ValueError):
     """The unsubscribe token was tampered with, truncated or is not one of ours."""
 
 
-def make_unsubscribe_token(*, user_id: int, category: str) -> str:
-    """A URL-safe signed token naming `user_id` and `category`."""
-    return signing.dumps([int(user_id), str(category)], salt=UNSUBSCRIBE_SALT)
+def make_unsubscribe_token(*, user_id: object, category: str) -> str:
+    """A URL-safe signed token naming `user_id` and `category`.
+
+    An integer key is stored as a number, any other (a UUID, a text key) as
+    its text, which the user model's key field reads back."""
+    key = user_id if isinstance(user_id, int) else str(user_id)
+    return signing.dumps([key, str(category)], salt=UNSUBSCRIBE_SALT)
 
 
-def read_unsubscribe_token(token: str, *, max_age: float | None = None) -> tuple[int, str]:
+def read_unsubscribe_token(
+    token: str, *, max_age: float | None = None
+) -> tuple[int | str, str]:
     """The (user_id, category) a token names.
 
     Raises BadUnsubscribeToken when the signature does not match, the token is
@@ -39,12 +45,12 @@ def read_unsubscribe_token(token: str, *, max_age: float | None = None) -> tuple
     except signing.BadSignature as error:
         raise BadUnsubscribeToken("the unsubscribe link is not valid") from error
     match value:
-        case [int() as user_id, str() as category] if category:
+        case [int() | str() as user_id, str() as category] if category and user_id != "":
             return user_id, category
     raise BadUnsubscribeToken("the unsubscribe link is not valid")
 
 
-def unsubscribe_url(*, user_id: int, category: str) -> str:
+def unsubscribe_url(*, user_id: object, category: str) -> str:
     """Absolute one-click unsubscribe URL for one recipient and category."""
     token = make_unsubscribe_token(user_id=user_id, category=category)
     return conf.absolute_url(reverse("notifications:unsubscribe", kwargs={"token": token}))

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required, login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -89,7 +90,13 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         user_id, category_key = read_unsubscribe_token(token)
         category = configurable_category(category_key)
         user = get_user_model()._default_manager.get(pk=user_id)
-    except (BadUnsubscribeToken, UnknownCategory, get_user_model().DoesNotExist):
+    except (
+        BadUnsubscribeToken,
+        UnknownCategory,
+        get_user_model().DoesNotExist,
+        ValidationError,  # a key the user model cannot hold
+        ValueError,
+    ):
         response = render_page(request, "notifications/pages/unsubscribe_invalid.html", status=400)
         response["X-Robots-Tag"] = "noindex"
         return response

@@ -28,7 +28,7 @@ from ..recipients import recipient_address, user_with_address
 from ..sql import insert_new
 from ..timing import email_wait, quiet_hours_of
 from ..types import EMAIL, IN_APP, NotificationType, registry
-from .coalesce import coalesce, lock_ceiling, withdraw_actor
+from .coalesce import actor_key, coalesce, lock_ceiling, withdraw_actor
 from .inapp import in_app_wanted, item_record, items_withdraw_actor
 from .rows import build_row
 from .statements import RecipientChoices, recipient_choices
@@ -50,7 +50,7 @@ def notification_enqueue(
     recipient: Any,
     params: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
-    actor_id: int | None = None,
+    actor_id: object | None = None,
     send_at: datetime | None = None,
 ) -> Notification | None:
     """Write what an event means for `recipient`, in the current transaction.
@@ -61,7 +61,8 @@ def notification_enqueue(
     recipient's preferences say. Returns the outbox row, or None when there
     is no email to send (an in-app-only type, a duplicate `dedupe_key`, no
     address, NOTIFICATIONS["ENABLED"] off). For coalescing types `actor_id`
-    names who caused the event.
+    names who caused the event: the actor's key of any type (stored as
+    coalesce.actor_key writes it).
 
     A new row is stored `held` for the daily digest, not queued, when the
     recipient gets its category by digest or has reached the hourly ceiling.
@@ -73,6 +74,8 @@ def notification_enqueue(
     kind_type = registry.get(kind)
     if kind_type.coalesce and actor_id is None:
         raise ValueError(f"{kind!r} coalesces events and needs an actor_id")
+    if actor_id is not None:
+        actor_id = actor_key(actor_id)
     params = dict(params or {})
     emails = EMAIL in kind_type.channels and bool(recipient_address(recipient))
     choices = _choices(recipient=recipient, kind_type=kind_type, emails=emails)
@@ -156,7 +159,7 @@ def _email_row(
     recipient: Any,
     params: dict[str, Any],
     dedupe_key: str | None,
-    actor_id: int | None,
+    actor_id: int | str | None,
     send_at: datetime | None,
     in_app: bool,
     mode: str | None,
@@ -206,9 +209,10 @@ def _email_row(
     return row
 
 
-def notification_withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
+def notification_withdraw_actor(*, kind: str, recipient_id: object, actor_id: object) -> int:
     """An undone event (an unfollow) takes its actor off the recipient's pending
     rows and unread in-app items; returns how many were changed."""
+    actor_id = actor_key(actor_id)
     changed = withdraw_actor(kind=kind, recipient_id=recipient_id, actor_id=actor_id)
     return changed + items_withdraw_actor(kind=kind, recipient_id=recipient_id, actor_id=actor_id)
 

@@ -38,15 +38,26 @@ class CoalescingContention(NotificationsError):
     """The pending row of a group kept changing under us (never seen in practice)."""
 
 
-def group_key(kind: str, recipient_id: int) -> str:
+def group_key(kind: str, recipient_id: object) -> str:
     return f"{kind}:{recipient_id}"
+
+
+def actor_key(actor_id: object) -> int | str:
+    """How `actor_id` is written in ``params["actor_ids"]``: an integer key as
+    it is, any other (a UUID, a text key) as its text. The params stay JSON,
+    and an actor is named alike however the caller passed the key, so a
+    withdrawal finds them. A type reads the keys back with the user model's
+    ``_meta.pk.to_python``."""
+    if isinstance(actor_id, int) and not isinstance(actor_id, bool):
+        return actor_id
+    return str(actor_id)
 
 
 def _is_pending(row: Notification) -> bool:
     return row.status == Status.QUEUED and row.attempts == 0
 
 
-def _merge(row: Notification, *, actor_id: int, now: datetime) -> bool:
+def _merge(row: Notification, *, actor_id: int | str, now: datetime) -> bool:
     """Add `actor_id` to a pending row; False when a worker claimed it first."""
     actors = list(row.params.get("actor_ids", []))
     if actor_id in actors:
@@ -78,7 +89,7 @@ def lock_group(group: str, *more: str) -> None:
             cursor.execute(f"SELECT {calls}", groups)
 
 
-def ceiling_lock(recipient_id: int) -> list[str]:
+def ceiling_lock(recipient_id: object) -> list[str]:
     """The lock that serialises counting the recipient's emails of the last
     hour, when HOURLY_LIMIT is set (none otherwise): events of every type
     count against the one ceiling, so concurrent ones must not each see room
@@ -87,7 +98,7 @@ def ceiling_lock(recipient_id: int) -> list[str]:
     return [f"ceiling:{recipient_id}"] if conf.HOURLY_LIMIT else []
 
 
-def lock_ceiling(recipient_id: int) -> None:
+def lock_ceiling(recipient_id: object) -> None:
     """Take the recipient's ceiling_lock, if there is one, until the transaction ends."""
     if locks := ceiling_lock(recipient_id):
         lock_group(*locks)
@@ -97,7 +108,7 @@ def coalesce(
     *,
     kind: str,
     recipient: Any,
-    actor_id: int,
+    actor_id: int | str,
     params: dict[str, Any],
     mode: str | None = None,
     waits_to_be_seen: bool = False,
@@ -166,7 +177,7 @@ def coalesce(
     raise CoalescingContention(f"{group}: could not merge or create a row")
 
 
-def withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
+def withdraw_actor(*, kind: str, recipient_id: object, actor_id: int | str) -> int:
     """Remove `actor_id` from the recipient's pending rows of `kind`.
 
     A row left with no actor is cancelled. Rows already claimed are left

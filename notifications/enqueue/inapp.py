@@ -37,7 +37,7 @@ def item_record(
     kind_type: NotificationType,
     recipient: Any,
     params: dict[str, Any],
-    actor_id: int | None = None,
+    actor_id: int | str | None = None,
     dedupe_key: str | None = None,
     notification: Notification | None = None,
     group_locked: bool = False,
@@ -79,7 +79,7 @@ def _merge_or_create(
     kind_type: NotificationType,
     recipient: Any,
     params: dict[str, Any],
-    actor_id: int | None,
+    actor_id: int | str | None,
     notification: Notification | None,
     group_locked: bool,
     likely_new: bool,
@@ -121,7 +121,7 @@ def _merge_or_create(
     raise RuntimeError(f"{group}: could not merge or create an in-app item")
 
 
-def items_withdraw_actor(*, kind: str, recipient_id: int, actor_id: int) -> int:
+def items_withdraw_actor(*, kind: str, recipient_id: object, actor_id: int | str) -> int:
     """Take `actor_id` off the recipient's unread item of `kind`; an empty item goes."""
     group = group_key(kind, recipient_id)
     changed = 0

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connections
+from django.db.models import Model
 
 from ..conf import conf
 from ..models import InAppItem, Notification, Preference, QuietHours, WakeUp
@@ -50,20 +52,29 @@ _CHOICES_WITH_QUIET_HOURS_SQL = (
 _QUIET_HOURS = "quiet hours"
 
 
+def _user_key(model: type[Model], field: str, user_id: object, connection: Any) -> object:
+    """`user_id` as the database stores it in `model`'s foreign key to the user,
+    converted as the ORM converts it: a UUID key is 32 hex digits on SQLite and
+    would be refused (or silently match nothing, as text) unconverted."""
+    return model._meta.get_field(field).get_db_prep_value(user_id, connection)
+
+
 def recipient_choices(
-    *, user_id: int, category: str, channels: list[str], with_quiet_hours: bool
+    *, user_id: object, category: str, channels: list[str], with_quiet_hours: bool
 ) -> RecipientChoices:
     """The recipient's stored mode for `category` on each of `channels`, and
     (`with_quiet_hours`) their quiet hours, in one statement."""
     if not 1 <= len(channels) <= 2:
         raise ValueError(f"one or two channels, not {channels!r}")
-    params: list[object] = [user_id, category, channels[0], channels[-1]]
+    connection = connections[Preference.objects.db]
+    key = _user_key(Preference, "user", user_id, connection)
+    params: list[object] = [key, category, channels[0], channels[-1]]
     sql = _CHOICES_SQL
     if with_quiet_hours:
-        params += [_QUIET_HOURS, "", user_id]
+        params += [_QUIET_HOURS, "", _user_key(QuietHours, "user", user_id, connection)]
         sql = _CHOICES_WITH_QUIET_HOURS_SQL
     modes, quiet = {}, None
-    with connections[Preference.objects.db].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for channel, mode, starts, ends in cursor.fetchall():
             if channel == _QUIET_HOURS:
@@ -115,7 +126,7 @@ _RECENT_ROWS_WITH_CEILING_SQL = _RECENT_ROWS_SELECT + _CEILING_ALTERNATIVE + _NE
 STATUSES_WRITTEN = ("queued", "cancelled", "sent", "sending")
 
 
-def recent_rows(*, recipient_id: int, group: str, now: datetime) -> list[Notification]:
+def recent_rows(*, recipient_id: object, group: str, now: datetime) -> list[Notification]:
     """Newest first, the recipient's rows coalescing and the hourly ceiling
     look at: the group's pending row, its rows created within COALESCE_WINDOW
     (not cancelled), and (when HOURLY_LIMIT is set) the rows
@@ -123,11 +134,12 @@ def recent_rows(*, recipient_id: int, group: str, now: datetime) -> list[Notific
     connection = connections[Notification.objects.db]
     at = connection.ops.adapt_datetimefield_value
     window_start = at(now - timedelta(seconds=conf.COALESCE_WINDOW))
-    params: list[object] = [recipient_id, group, recipient_id, window_start, group]
+    key = _user_key(Notification, "recipient", recipient_id, connection)
+    params: list[object] = [key, group, key, window_start, group]
     if not conf.HOURLY_LIMIT:
         return fetch_models(Notification, _RECENT_ROWS_SQL, params, columns=_RECENT_COLUMNS)
     since = at(now - RECENT_EMAIL_WINDOW)
-    params += [recipient_id, since, recipient_id, since]
+    params += [key, since, key, since]
     return fetch_models(
         Notification, _RECENT_ROWS_WITH_CEILING_SQL, params, columns=_RECENT_COLUMNS
     )

@@ -230,3 +230,158 @@ def test_a_blank_project_with_its_own_user_model_sends_a_notification(tmp_path, 
     path = unsubscribe.removeprefix("https://blank.example")
     output = project.manage("shell", "-c", UNSUBSCRIBE_AND_LIST_MODULES.format(path=path))
     assert output.splitlines()[-4:] == ["200 True", "200", "{'news': 'off'}", "[]"]
+
+
+# A user model whose key is not an integer: the key field's line and how
+# create_user fills it.
+KEYS = {
+    "uuid": (
+        "id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)",
+        "",
+    ),
+    "text": (
+        "handle = models.CharField(primary_key=True, max_length=40)",
+        'handle=email_address.split("@")[0], ',
+    ),
+}
+
+KEYED_MEMBERS_MODELS = """\
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+
+
+class MemberManager(BaseUserManager):
+    def create_user(self, email_address, password=None):
+        member = self.model(CREATE_KEYemail_address=self.normalize_email(email_address))
+        member.set_password(password)
+        member.save(using=self._db)
+        return member
+
+
+class Member(AbstractBaseUser):
+    KEY_FIELD
+    email_address = models.EmailField(unique=True)
+    is_active = models.BooleanField(default=True)
+
+    EMAIL_FIELD = "email_address"
+    USERNAME_FIELD = "email_address"
+
+    objects = MemberManager()
+"""
+
+# A coalescing type that also reaches the app, beside Hello: its params name
+# the actors by key, read back through the user model's key field.
+POKED = """
+
+from django.contrib.auth import get_user_model
+from notifications.types import EMAIL, IN_APP
+
+
+@register
+class Poked(NotificationType):
+    key = "poked"
+    category = Category("pokes", "Pokes")
+    template_prefix = "members/email/poked"
+    channels = (EMAIL, IN_APP)
+    coalesce = True
+
+    def get_context(self, *, notification):
+        to_key = get_user_model()._meta.pk.to_python
+        keys = [to_key(a) for a in notification.params["actor_ids"]]
+        members = get_user_model()._default_manager.in_bulk(keys)
+        names = " and ".join(members[key].email_address for key in keys)
+        return {"names": names, "url": conf.absolute_url("/news/"), "target_url": "/news/"}
+"""
+
+POKED_TEMPLATES = {
+    "poked.subject.txt": "Poked by {{ names }}\n",
+    "poked.txt": (
+        "{{ names }} poked you: {{ url }}\n"
+        '{% include "notifications/email/footer.txt" with reason="You are a member." %}\n'
+    ),
+    "poked.html": (
+        '{% extends "notifications/email/base.html" %}\n'
+        "{% block content %}<p>{{ names }} poked you.</p>{% endblock %}\n"
+    ),
+    "poked.inapp.html": "{{ names }} poked you\n",
+}
+
+# Preferences are read by key (dee gets news by digest), two actors poke ada and
+# one takes it back before anything is sent.
+KEYED_ENQUEUE = """\
+from django.db import transaction
+from members.models import Member
+from notifications.enqueue import notification_enqueue, notification_withdraw_actor
+from notifications.preferences import preference_set
+
+ada, bob, cy, dee = (
+    Member.objects.create_user(f"{name}@blank.example") for name in ("ada", "bob", "cy", "dee")
+)
+preference_set(user=dee, category="news", mode="digest")
+with transaction.atomic():
+    row = notification_enqueue(kind="hello", recipient=dee, params={"topic": "the garden"})
+print("dee's email:", row.status)
+for actor in (bob, cy):
+    with transaction.atomic():
+        notification_enqueue(kind="poked", recipient=ada, actor_id=actor.pk)
+changed = notification_withdraw_actor(kind="poked", recipient_id=ada.pk, actor_id=cy.pk)
+print("withdrawn:", changed)
+"""
+
+# Ada's feed names bob alone; her unsubscribe link works.
+KEYED_FEED_AND_UNSUBSCRIBE = """\
+from django.test import Client
+from members.models import Member
+from notifications.preferences import preferences_for
+
+ada = Member.objects.get(email_address="ada@blank.example")
+client = Client(HTTP_HOST="localhost")
+client.force_login(ada)
+feed = client.get("/notifications/").content.decode()
+print("bob@blank.example poked you" in feed, "cy@" in feed)
+client.logout()
+print(client.post("{path}").status_code)
+print(preferences_for(user=ada))
+"""
+
+
+@pytest.mark.parametrize("key", sorted(KEYS))
+def test_a_blank_project_whose_users_have_a_key_that_is_not_a_number(tmp_path, smtp_sink, key):
+    """Coalescing, withdrawal, preferences, the feed and unsubscribe links with
+    a UUID or a text key: ids bound to hand-written SQL, kept in JSON params
+    and signed into links."""
+    project = BlankProject(tmp_path, deadline=time.monotonic() + BUDGET)
+    key_field, create_key = KEYS[key]
+
+    project.run("-m", "django", "startproject", "blank", ".")
+    project.manage("startapp", "members")
+    models_text = KEYED_MEMBERS_MODELS.replace("KEY_FIELD", key_field)
+    project.write("members/models.py", models_text.replace("CREATE_KEY", create_key))
+    project.write("members/apps.py", MEMBERS_APPS)
+    project.write("members/notifications.py", MEMBERS_NOTIFICATIONS + POKED)
+    for name, text in {**TEMPLATES, **POKED_TEMPLATES}.items():
+        project.write(f"members/templates/members/email/{name}", text)
+    project.write(
+        "blank/settings.py", SETTINGS.replace("SMTP_PORT", str(smtp_sink.port)), append=True
+    )
+    project.write("blank/urls.py", URLS)
+    project.manage("makemigrations", "members")
+    project.manage("migrate")
+
+    # Withdrawing cy changes ada's pending row and her unread item.
+    lines = project.manage("shell", "-c", KEYED_ENQUEUE).splitlines()
+    assert "dee's email: held" in lines  # for her daily digest
+    assert "withdrawn: 2" in lines
+    assert "Handled 1 row(s)." in project.manage("notifications_deliver")
+
+    [received] = smtp_sink.messages
+    assert received.envelope_to == ["ada@blank.example"]
+    assert received.header("Subject") == "Poked by bob@blank.example"
+    unsubscribe = received.header("List-Unsubscribe").strip("<>")
+    path = unsubscribe.removeprefix("https://blank.example")
+    output = project.manage("shell", "-c", KEYED_FEED_AND_UNSUBSCRIBE.format(path=path))
+    feed, unsubscribed, preferences = output.splitlines()[-3:]
+    assert (feed, unsubscribed) == ("True False", "200")
+    assert preferences == "{'news': 'immediately', 'pokes': 'off'}"

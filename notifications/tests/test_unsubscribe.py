@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.core import signing
 from django.test import Client
@@ -147,6 +149,29 @@ def test_a_token_for_an_unknown_user_is_refused(mail_client) -> None:
     response = mail_client.post(unsubscribe_url(user_id=987654, category="waves"), ONE_CLICK)
 
     assert response.status_code == 400
+    assert not Preference.objects.exists()
+
+
+def test_a_key_that_is_not_a_number_is_kept_as_text(alice) -> None:
+    """A UUID or text key (another project's user model) is signed as its text."""
+    key = "6f1c2a3e-9b7d-4c1e-8a2f-0d9e8c7b6a51"
+
+    token = make_unsubscribe_token(user_id=uuid.UUID(key), category="waves")
+
+    assert read_unsubscribe_token(token) == (key, "waves")
+    assert read_unsubscribe_token(make_unsubscribe_token(user_id=alice.pk, category="waves")) == (
+        alice.pk,
+        "waves",
+    )
+
+
+@pytest.mark.parametrize("key", ["ada", ""])
+def test_a_key_this_user_model_cannot_hold_is_refused(key: str, mail_client) -> None:
+    """A signed token naming a text key, here where keys are numbers: 400, not 500."""
+    token = signing.dumps([key, "waves"], salt="notifications.unsubscribe")
+
+    for method in (mail_client.get, mail_client.post):
+        assert method(url_for(token)).status_code == 400
     assert not Preference.objects.exists()
 
 

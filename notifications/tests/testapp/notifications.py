@@ -91,8 +91,11 @@ class Waved(NotificationType):
         self, *, notifications: list[Notification]
     ) -> dict[int, dict[str, Any] | Exception]:
         """The waves and wavers of a whole batch, in two queries."""
+        # actor_ids are JSON: the user model's key field reads them back (a
+        # UUID key is stored as its text).
+        to_key = get_user_model()._meta.pk.to_python
         actors = {
-            row.pk: [int(a) for a in row.params.get("actor_ids", [])] for row in notifications
+            row.pk: [to_key(a) for a in row.params.get("actor_ids", [])] for row in notifications
         }
         waves = set(
             Wave.objects.filter(

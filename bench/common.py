@@ -59,10 +59,12 @@ def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subp
 
 
 def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
-    """Stop a process group (qcluster's workers included)."""
+    """Stop a process group (qcluster's workers included): SIGTERM to its main
+    process, which stops the rest (SIGTERM to the whole group leaves qcluster
+    hanging, docs/operations.md), then SIGKILL to whatever is left."""
     if proc.poll() is None:
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
+            proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pass

@@ -49,6 +49,25 @@ def test_check_deploy_warns_when_production_sends_over_smtp_without_dkim():
     assert "notifications.W026" in result.stderr + result.stdout
 
 
+# Which plain-HTTP requests production sends to https (the status code) or
+# lets through (None), as SecurityMiddleware decides before any view runs.
+PLAIN_HTTP_REDIRECTS = """\
+from django.middleware.security import SecurityMiddleware
+from django.test import RequestFactory
+middleware = SecurityMiddleware(lambda request: None)
+factory = RequestFactory(HTTP_HOST="microblog.example.com")
+for path in ("/healthz", "/", "/login/"):
+    response = middleware.process_request(factory.get(path))
+    print(path, response and response.status_code)
+"""
+
+
+def test_the_health_check_answers_plain_http_and_every_page_redirects_to_https():
+    result = manage("shell", "-c", PLAIN_HTTP_REDIRECTS, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-4:] == ["/healthz None", "/ 301", "/login/ 301", ""]
+
+
 def test_production_settings_refuse_to_start_without_a_secret_key():
     env = {**PRODUCTION, "SECRET_KEY": ""}
     result = manage("check", **env)

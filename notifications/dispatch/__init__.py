@@ -13,6 +13,7 @@ from .claim import (
     notifications_claim_due,
     notifications_release_expired_leases,
     notifications_renew_leases,
+    notifications_take_back_dead_claims,
 )
 from .drain import drain_due, sweep_outbox
 from .outcomes import BatchReport, Outcome, PreparedMessage
@@ -31,5 +32,6 @@ __all__ = [
     "notifications_release_expired_leases",
     "notifications_renew_leases",
     "notifications_send",
+    "notifications_take_back_dead_claims",
     "sweep_outbox",
 ]

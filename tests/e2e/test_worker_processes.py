@@ -4,6 +4,8 @@ down at commit time, two qcluster racing for the same rows."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -139,3 +141,25 @@ def test_two_workers_draining_the_same_rows_send_each_exactly_once(
     assert len(arrived) == count
     assert len(set(arrived)) == count
     assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_sigterm_to_qcluster_s_main_process_stops_the_whole_cluster_soon(qcluster, smtp_sink):
+    """What docs/operations.md tells operators to do at a deploy: the node
+    exits by itself, its worker processes with it, and nothing is left behind."""
+    worker = qcluster()
+    wait_until(lambda: "running" in worker.log(), timeout=30, message=worker.log())
+    group = worker.proc.pid
+
+    worker.proc.send_signal(signal.SIGTERM)
+
+    assert worker.proc.wait(timeout=15) == 0, worker.log()
+    assert "has stopped" in worker.log()
+    wait_until(lambda: not _group_alive(group), timeout=5, message="a worker outlived the stop")
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True

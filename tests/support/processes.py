@@ -18,8 +18,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 class ManagedProcess:
     """A `manage.py` subprocess in its own process group, logging to a file.
 
-    Stopping signals the whole group: killing only qcluster's main PID leaves
-    its workers running as orphans.
+    A kill signals the whole group: killing only qcluster's main PID leaves
+    its workers running as orphans. A stop asks the main process, which
+    stops the others.
     """
 
     def __init__(self, args: list[str], log_path: Path, env: dict[str, str] | None = None):
@@ -53,6 +54,7 @@ class ManagedProcess:
         return self
 
     def signal(self, signum: int) -> None:
+        """Send `signum` to every process of the group."""
         if self.proc and self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signum)
@@ -64,9 +66,16 @@ class ManagedProcess:
             self.proc.wait(timeout=10)
 
     def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM the main process, as an operator stops it; SIGKILL the group
+        if it has not stopped within `timeout`.
+
+        Not SIGTERM to the whole group: django-q2's sentinel dies of it at once
+        and qcluster's main process then waits on it for ever (docs/operations.md).
+        """
         if not self.proc or self.proc.poll() is not None:
             return
-        self.signal(signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

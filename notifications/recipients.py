@@ -23,6 +23,19 @@ from django.utils.module_loading import import_string
 from .conf import conf
 
 
+def user_key(key: object) -> int | str:
+    """A user's primary key in the one form the framework writes it, in JSON
+    params (actors), group keys and signed links: an integer key as a number,
+    any other (a UUID, a text key) as the text of the key field's own value.
+
+    The key field reads `key` first, so 5 and "5", or a UUID and its hex, are
+    the same user however a caller passed them. Raises ValidationError for a
+    value the field cannot hold.
+    """
+    value = get_user_model()._meta.pk.to_python(key)
+    return value if isinstance(value, int) else str(value)
+
+
 def email_field_name() -> str:
     """The user model's email field (``EMAIL_FIELD``, "email" by default)."""
     return get_user_model().get_email_field_name()

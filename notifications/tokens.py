@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from .conf import conf
 from .exceptions import NotificationsError
+from .recipients import user_key
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
@@ -22,12 +23,9 @@ class BadUnsubscribeToken(NotificationsError, ValueError):
 
 
 def make_unsubscribe_token(*, user_id: object, category: str) -> str:
-    """A URL-safe signed token naming `user_id` and `category`.
-
-    An integer key is stored as a number, any other (a UUID, a text key) as
-    its text, which the user model's key field reads back."""
-    key = user_id if isinstance(user_id, int) else str(user_id)
-    return signing.dumps([key, str(category)], salt=UNSUBSCRIBE_SALT)
+    """A URL-safe signed token naming `user_id` (as recipients.user_key writes
+    it: a UUID or text key as text) and `category`."""
+    return signing.dumps([user_key(user_id), str(category)], salt=UNSUBSCRIBE_SALT)
 
 
 def read_unsubscribe_token(

@@ -89,14 +89,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user_id, category_key = read_unsubscribe_token(token)
         category = configurable_category(category_key)
-        user = get_user_model()._default_manager.get(pk=user_id)
-    except (
-        BadUnsubscribeToken,
-        UnknownCategory,
-        get_user_model().DoesNotExist,
-        ValidationError,  # a key the user model cannot hold
-        ValueError,
-    ):
+        User = get_user_model()
+        # A signed key this user model cannot hold (a text key where keys are
+        # numbers) is refused like an unknown user.
+        user = User._default_manager.get(pk=User._meta.pk.to_python(user_id))
+    except (BadUnsubscribeToken, UnknownCategory, ValidationError, get_user_model().DoesNotExist):
         response = render_page(request, "notifications/pages/unsubscribe_invalid.html", status=400)
         response["X-Robots-Tag"] = "noindex"
         return response

@@ -24,11 +24,11 @@ from .. import preferences, transitions
 from ..conf import conf
 from ..mailapi import serialize_message
 from ..models import EMAIL_KIND, Notification, QuietHours
-from ..recipients import recipient_address, user_with_address
+from ..recipients import recipient_address, user_key, user_with_address
 from ..sql import insert_new
 from ..timing import email_wait, quiet_hours_of
 from ..types import EMAIL, IN_APP, NotificationType, registry
-from .coalesce import actor_key, coalesce, lock_ceiling, withdraw_actor
+from .coalesce import coalesce, lock_ceiling, withdraw_actor
 from .inapp import in_app_wanted, item_record, items_withdraw_actor
 from .rows import build_row
 from .statements import RecipientChoices, recipient_choices
@@ -61,8 +61,8 @@ def notification_enqueue(
     recipient's preferences say. Returns the outbox row, or None when there
     is no email to send (an in-app-only type, a duplicate `dedupe_key`, no
     address, NOTIFICATIONS["ENABLED"] off). For coalescing types `actor_id`
-    names who caused the event: the actor's key of any type (stored as
-    coalesce.actor_key writes it).
+    names who caused the event: a user's key, as any value the user model's
+    key field reads (stored as recipients.user_key writes it).
 
     A new row is stored `held` for the daily digest, not queued, when the
     recipient gets its category by digest or has reached the hourly ceiling.
@@ -75,7 +75,7 @@ def notification_enqueue(
     if kind_type.coalesce and actor_id is None:
         raise ValueError(f"{kind!r} coalesces events and needs an actor_id")
     if actor_id is not None:
-        actor_id = actor_key(actor_id)
+        actor_id = user_key(actor_id)  # as params["actor_ids"] names actors
     params = dict(params or {})
     emails = EMAIL in kind_type.channels and bool(recipient_address(recipient))
     choices = _choices(recipient=recipient, kind_type=kind_type, emails=emails)
@@ -212,7 +212,7 @@ def _email_row(
 def notification_withdraw_actor(*, kind: str, recipient_id: object, actor_id: object) -> int:
     """An undone event (an unfollow) takes its actor off the recipient's pending
     rows and unread in-app items; returns how many were changed."""
-    actor_id = actor_key(actor_id)
+    actor_id = user_key(actor_id)
     changed = withdraw_actor(kind=kind, recipient_id=recipient_id, actor_id=actor_id)
     return changed + items_withdraw_actor(kind=kind, recipient_id=recipient_id, actor_id=actor_id)
 

@@ -21,6 +21,7 @@ from .. import preferences, transitions
 from ..conf import conf
 from ..exceptions import NotificationsError
 from ..models import Notification, QuietHours
+from ..recipients import user_key
 from ..sql import insert_new
 from ..timing import email_wait
 from ..types import registry
@@ -39,18 +40,8 @@ class CoalescingContention(NotificationsError):
 
 
 def group_key(kind: str, recipient_id: object) -> str:
-    return f"{kind}:{recipient_id}"
-
-
-def actor_key(actor_id: object) -> int | str:
-    """How `actor_id` is written in ``params["actor_ids"]``: an integer key as
-    it is, any other (a UUID, a text key) as its text. The params stay JSON,
-    and an actor is named alike however the caller passed the key, so a
-    withdrawal finds them. A type reads the keys back with the user model's
-    ``_meta.pk.to_python``."""
-    if isinstance(actor_id, int) and not isinstance(actor_id, bool):
-        return actor_id
-    return str(actor_id)
+    """The group of `kind` to one recipient, the same however the key was passed."""
+    return f"{kind}:{user_key(recipient_id)}"
 
 
 def _is_pending(row: Notification) -> bool:
@@ -95,7 +86,7 @@ def ceiling_lock(recipient_id: object) -> list[str]:
     count against the one ceiling, so concurrent ones must not each see room
     under it. Taken after a group's lock, never before it, so two events never
     wait for each other's locks in opposite orders."""
-    return [f"ceiling:{recipient_id}"] if conf.HOURLY_LIMIT else []
+    return [f"ceiling:{user_key(recipient_id)}"] if conf.HOURLY_LIMIT else []
 
 
 def lock_ceiling(recipient_id: object) -> None:

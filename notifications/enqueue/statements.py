@@ -71,7 +71,7 @@ def recipient_choices(
     params: list[object] = [key, category, channels[0], channels[-1]]
     sql = _CHOICES_SQL
     if with_quiet_hours:
-        params += [_QUIET_HOURS, "", _user_key(QuietHours, "user", user_id, connection)]
+        params += [_QUIET_HOURS, "", key]  # QuietHours.user is the same key
         sql = _CHOICES_WITH_QUIET_HOURS_SQL
     modes, quiet = {}, None
     with connection.cursor() as cursor:

@@ -326,12 +326,15 @@ print("dee's email:", row.status)
 for actor in (bob, cy):
     with transaction.atomic():
         notification_enqueue(kind="poked", recipient=ada, actor_id=actor.pk)
-changed = notification_withdraw_actor(kind="poked", recipient_id=ada.pk, actor_id=cy.pk)
+# The keys as text, the way a URL or a form would give them.
+changed = notification_withdraw_actor(kind="poked", recipient_id=str(ada.pk), actor_id=str(cy.pk))
 print("withdrawn:", changed)
 """
 
-# Ada's feed names bob alone; her unsubscribe link works.
+# Ada's feed names bob alone; her unsubscribe link works, and a signed link
+# naming a key no member can have is refused.
 KEYED_FEED_AND_UNSUBSCRIBE = """\
+from django.core import signing
 from django.test import Client
 from members.models import Member
 from notifications.preferences import preferences_for
@@ -340,10 +343,12 @@ ada = Member.objects.get(email_address="ada@blank.example")
 client = Client(HTTP_HOST="localhost")
 client.force_login(ada)
 feed = client.get("/notifications/").content.decode()
-print("bob@blank.example poked you" in feed, "cy@" in feed)
+print("feed:", "bob@blank.example poked you" in feed, "cy@" in feed)
 client.logout()
-print(client.post("{path}").status_code)
-print(preferences_for(user=ada))
+print("unsubscribed:", client.post("{path}").status_code)
+print("preferences:", preferences_for(user=ada))
+token = signing.dumps(["no such key", "pokes"], salt="notifications.unsubscribe")
+print("no such key:", client.post(f"/notifications/unsubscribe/{{token}}/").status_code)
 """
 
 
@@ -382,6 +387,8 @@ def test_a_blank_project_whose_users_have_a_key_that_is_not_a_number(tmp_path, s
     unsubscribe = received.header("List-Unsubscribe").strip("<>")
     path = unsubscribe.removeprefix("https://blank.example")
     output = project.manage("shell", "-c", KEYED_FEED_AND_UNSUBSCRIBE.format(path=path))
-    feed, unsubscribed, preferences = output.splitlines()[-3:]
-    assert (feed, unsubscribed) == ("True False", "200")
-    assert preferences == "{'news': 'immediately', 'pokes': 'off'}"
+    said = dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
+    assert said["feed"] == "True False"
+    assert said["unsubscribed"] == "200"
+    assert said["preferences"] == "{'news': 'immediately', 'pokes': 'off'}"
+    assert said["no such key"] == "400"

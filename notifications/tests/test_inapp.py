@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.channels.inapp import unread_count
+from notifications.enqueue import notification_enqueue, notification_withdraw_actor
 from notifications.models import InAppItem, Notification, Preference
 from notifications.preferences import preference_set
 from notifications.tests.factories import UserFactory
@@ -121,6 +122,23 @@ def test_a_wave_taken_back_before_it_is_read_leaves_the_item(alice, bob):
     assert item.params["actor_ids"] == [carol.pk]
     Wave.objects.filter(actor=carol).delete()
     assert not InAppItem.objects.exists()  # nobody left: the item goes
+
+
+def test_keys_given_as_text_name_the_same_actor_and_recipient(alice, bob):
+    """A caller with keys from a URL or a form ("5") reaches what the event
+    with the model's keys (5) wrote: the email row and the item."""
+    carol = UserFactory(username="carol")
+    for actor in (bob, carol):
+        notification_enqueue(kind="waved", recipient=alice, actor_id=str(actor.pk))
+
+    changed = notification_withdraw_actor(
+        kind="waved", recipient_id=str(alice.pk), actor_id=carol.pk
+    )
+
+    assert changed == 2
+    [row] = Notification.objects.all()
+    [item] = InAppItem.objects.all()
+    assert row.params["actor_ids"] == item.params["actor_ids"] == [bob.pk]
 
 
 def test_a_wave_taken_back_after_it_was_read_stays_in_the_history(alice, bob):

@@ -4,9 +4,9 @@ down at commit time, two qcluster racing for the same rows."""
 
 from __future__ import annotations
 
-import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
@@ -154,12 +154,19 @@ def test_a_sigterm_to_qcluster_s_main_process_stops_the_whole_cluster_soon(qclus
 
     assert worker.proc.wait(timeout=15) == 0, worker.log()
     assert "has stopped" in worker.log()
-    wait_until(lambda: not _group_alive(group), timeout=5, message="a worker outlived the stop")
+    wait_until(lambda: not _running_in(group), timeout=5, message="a worker outlived the stop")
 
 
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _running_in(group: int) -> list[int]:
+    """The processes of process group `group` still running (not zombies
+    waiting to be reaped)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        state, pgid = fields[0], int(fields[2])
+        if pgid == group and state != "Z":
+            running.append(int(stat.parent.name))
+    return running

@@ -80,8 +80,10 @@ class ManagedProcess:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-        # Reap any worker the main process left behind.
-        self.signal(signal.SIGKILL)
+        # Any worker the main process left behind (the group outlives its
+        # leader, so not through `signal`, which asks whether the leader runs).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -137,10 +137,18 @@ class NotificationSettings:
         return value
 
     def absolute_url(self, path: str) -> str:
-        """`path` (already absolute or starting with /) joined to SITE_URL."""
+        """`path` (already absolute or starting with /) joined to SITE_URL.
+
+        A site served under a prefix (SITE_URL https://example.com/app) whose
+        `reverse()` already includes it (FORCE_SCRIPT_NAME "/app") gets the
+        prefix once, not twice."""
         if path.startswith(("http://", "https://")):
             return path
-        return f"{self.SITE_URL}{path}"
+        site = self.SITE_URL
+        prefix = urlsplit(site).path
+        if prefix and (path == prefix or path.startswith(f"{prefix}/")):
+            return f"{site.removesuffix(prefix)}{path}"
+        return f"{site}{path}"
 
 
 conf = NotificationSettings()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core import signing
 from django.test import Client
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
+from notifications.conf import conf
 from notifications.models import Preference
 from notifications.preferences import preferences_for
 from notifications.tokens import (
@@ -37,6 +38,23 @@ def test_unsubscribe_url_is_absolute_and_names_recipient_and_category(alice) -> 
     assert url.startswith("http://testserver/notifications/unsubscribe/")
     token = url.removeprefix("http://testserver").split("/")[-2]
     assert read_unsubscribe_token(token) == (alice.pk, "waves")
+
+
+def test_a_site_served_under_a_prefix_has_it_once_in_its_links(alice, settings) -> None:
+    """SITE_URL names the prefix, and reverse() includes it too (a site run
+    with FORCE_SCRIPT_NAME): the link has it once. A path written by hand
+    gets it from SITE_URL."""
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SITE_URL": "https://example.com/app"}
+    set_script_prefix("/app/")
+    try:
+        url = unsubscribe_url(user_id=alice.pk, category="waves")
+    finally:
+        set_script_prefix("/")
+
+    assert url.startswith("https://example.com/app/notifications/unsubscribe/")
+    assert conf.absolute_url("/news/") == "https://example.com/app/news/"
+    assert conf.absolute_url("/app") == "https://example.com/app"
+    assert conf.absolute_url("/apple/") == "https://example.com/app/apple/"
 
 
 def test_tokens_differ_per_recipient_and_category(alice, bob) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.module_loading import import_string
 
 from .conf import conf
@@ -36,9 +37,16 @@ def user_key(key: object) -> int | str:
     return value if isinstance(value, int) else str(value)
 
 
-def email_field_name() -> str:
-    """The user model's email field (``EMAIL_FIELD``, "email" by default)."""
-    return get_user_model().get_email_field_name()
+def email_field_name() -> str | None:
+    """The user model's email field (``EMAIL_FIELD``, "email" by default), or
+    None for a model that has no such field (its users get no email)."""
+    User = get_user_model()
+    name = User.get_email_field_name()
+    try:
+        User._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return name
 
 
 def recipient_address(user: Any) -> str:
@@ -56,9 +64,10 @@ def recipient_can_receive(user: Any) -> bool:
 
 def user_with_address(address: str) -> Any | None:
     """The user whose address is `address` (any case), or None."""
-    if not address:
+    field = email_field_name()
+    if not address or field is None:
         return None
-    lookup = {f"{email_field_name()}__iexact": address}
+    lookup = {f"{field}__iexact": address}
     return get_user_model()._default_manager.filter(**lookup).first()
 
 

@@ -20,8 +20,10 @@ from .outbox import KindFilter, LogAdminMixin
 
 
 def user_search_fields(prefix: str = "user") -> tuple[str, ...]:
-    """Search by whatever the project's user model calls its username and email fields."""
-    return (f"{prefix}__{get_user_model().USERNAME_FIELD}", f"{prefix}__{email_field_name()}")
+    """Search by whatever the project's user model calls its username and email
+    fields (a model without an email field: by username alone)."""
+    fields = [get_user_model().USERNAME_FIELD, email_field_name()]
+    return tuple(f"{prefix}__{name}" for name in dict.fromkeys(fields) if name)
 
 
 class SuppressionForm(forms.ModelForm):

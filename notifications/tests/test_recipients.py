@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.mail import send_mail
 
 from notifications.enqueue import build_row
 from notifications.models import Notification
@@ -149,6 +150,22 @@ def test_a_user_without_an_address_gets_no_notification(bob):
     assert recipient_address(nobody) == ""
     assert not recipient_can_receive(nobody)
     assert not Notification.objects.exists()
+
+
+def test_a_user_model_without_an_email_field_sends_mail_api_messages_and_searches_by_name(
+    monkeypatch, outbox_mailers, admin_client, bob
+):
+    """Its users get no notification email; mail sent through Django's API to
+    an address is still stored for delivery, and staff search by username."""
+    monkeypatch.setattr(User, "EMAIL_FIELD", "contact_address")  # no such field
+
+    assert user_with_address("bob@example.com") is None
+    assert send_mail("Hello", "Body", None, ["someone@example.org"]) == 1
+    [row] = Notification.objects.all()
+    assert (row.to_address, row.recipient) == ("someone@example.org", None)
+    for model in ("preference", "inappitem", "notification"):
+        page = admin_client.get(f"/admin/notifications/{model}/", {"q": "bob"})
+        assert page.status_code == 200, model
 
 
 def test_an_inactive_user_cannot_receive(alice):

@@ -15,6 +15,7 @@ from notifications.preferences import preference_set
 from notifications.tasks import sweep
 from notifications.tests.factories import UserFactory
 from notifications.tests.testapp.models import Wave
+from notifications.tests.testapp.notifications import NoteLeft
 
 pytestmark = pytest.mark.django_db
 Status = Notification.Status
@@ -112,6 +113,24 @@ def test_preview_html_of_each_type_and_language(staff_client):
 def test_preview_html_of_an_unknown_type_is_404(staff_client):
     url = reverse("admin:notifications_preview_html", args=["nope", "en"])
     assert staff_client.get(url).status_code == 404
+
+
+def test_a_sample_that_does_not_render_says_so_in_both_preview_pages(staff_client, monkeypatch):
+    """A type whose sample does not render (say, get_context reads params it
+    has no sample_params for): the list shows the error, its HTML page too."""
+
+    def broken(self):  # type: ignore[no-untyped-def]
+        raise KeyError("topic")
+
+    monkeypatch.setattr(NoteLeft, "sample_context", broken)
+
+    page = staff_client.get(reverse("admin:notifications_preview")).content.decode()
+    html = staff_client.get(reverse("admin:notifications_preview_html", args=["note", "en"]))
+
+    assert "KeyError" in page
+    assert html.status_code == 200
+    assert "This preview could not be rendered." in html.content.decode()
+    assert "KeyError: &#x27;topic&#x27;" in html.content.decode()
 
 
 def test_the_dashboard_draws_the_hourly_chart(staff_client, sent_row):

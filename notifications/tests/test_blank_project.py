@@ -80,6 +80,9 @@ class Hello(NotificationType):
 
     def get_context(self, *, notification):
         return {"topic": notification.params["topic"], "url": conf.absolute_url("/news/")}
+
+    def sample_params(self):  # what the admin's previews render it with
+        return {"topic": "the garden"}
 """
 
 TEMPLATES = {

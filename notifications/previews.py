@@ -9,6 +9,7 @@ its own URL, under a policy of its own that allows those styles and nothing
 active, and shown in a sandboxed iframe on the same origin.
 """
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils import translation
 from django.utils.csp import CSP
@@ -44,6 +45,16 @@ def email_html_iframe(src: str) -> str:
         src,
         _("HTML version"),
     )
+
+
+def preview_languages() -> list[tuple[str, str]]:
+    """The languages previews are rendered in: the project's LANGUAGES when it
+    chose them, else its one LANGUAGE_CODE (Django's own list has about a
+    hundred: a page of every type in each, for a site that speaks one)."""
+    if settings.USE_I18N and settings.is_overridden("LANGUAGES"):
+        return list(settings.LANGUAGES)
+    code = settings.LANGUAGE_CODE
+    return [(code, dict(settings.LANGUAGES).get(code, code))]
 
 
 def render_sample(kind: NotificationType, language: str) -> RenderedEmail:

@@ -12,7 +12,6 @@ import logging
 import re
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation
 from django.contrib.admin.utils import flatten_fieldsets
@@ -29,7 +28,13 @@ from ..actions import notification_cancel, notification_resend, notification_ret
 from ..estimates import EstimatingPaginator
 from ..explain import category_label, kind_label, moment_text, row_wait
 from ..models import EMAIL_KIND, DeliveryAttempt, Notification, TrackingEvent
-from ..previews import email_html_iframe, email_html_response, render_sample, stored_html
+from ..previews import (
+    email_html_iframe,
+    email_html_response,
+    preview_languages,
+    render_sample,
+    stored_html,
+)
 from ..transitions import reason_cancelled_by
 from ..types import UnknownNotificationType, registry
 from . import pages
@@ -370,7 +375,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def preview_html_view(self, request: HttpRequest, kind: str, language: str) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        if language not in dict(settings.LANGUAGES):
+        if language not in dict(preview_languages()):
             raise Http404
         try:
             notification_type = registry.get(kind)

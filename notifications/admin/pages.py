@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -30,7 +29,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from ..conf import conf
 from ..explain import Cause, duration_text, kind_label, moment_text, row_wait
 from ..models import Notification
-from ..previews import email_html_iframe, render_sample, render_sample_in_app
+from ..previews import email_html_iframe, preview_languages, render_sample, render_sample_in_app
 from ..selectors import (
     OutboxHealth,
     notifications_per_hour,
@@ -360,7 +359,7 @@ def preview_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     previews = []
     for kind in registry.all():
-        for code, name in settings.LANGUAGES:
+        for code, name in preview_languages():
             entry: dict[str, Any] = {
                 "kind": kind,
                 "label": kind_label(kind.key),

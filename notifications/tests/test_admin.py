@@ -133,6 +133,17 @@ def test_a_sample_that_does_not_render_says_so_in_both_preview_pages(staff_clien
     assert "KeyError: &#x27;topic&#x27;" in html.content.decode()
 
 
+def test_without_translation_the_previews_are_in_the_site_s_one_language(staff_client, settings):
+    settings.USE_I18N = False
+
+    body = staff_client.get(reverse("admin:notifications_preview")).content.decode()
+    chinese = reverse("admin:notifications_preview_html", args=["note", "zh-hans"])
+
+    assert reverse("admin:notifications_preview_html", args=["note", "en"]) in body
+    assert chinese not in body
+    assert staff_client.get(chinese).status_code == 404
+
+
 def test_the_dashboard_draws_the_hourly_chart(staff_client, sent_row):
     body = staff_client.get(reverse("admin:notifications_dashboard")).content.decode()
     assert '<rect class="bar-sent"' in body

@@ -1,6 +1,7 @@
 """The suppression list: addresses the engine must not send (some) mail to.
 
-Addresses are stored lower-cased and matched case-insensitively. Reasons rank
+Addresses are stored lower-cased, with the domain in the ASCII form mail is
+sent to (IDNA), and matched case-insensitively. Reasons rank
 by how much they block: a hard bounce (or a staff entry) stops all mail, a
 complaint or a provider-side unsubscribe stops everything but transactional
 mail (password resets and error reports still reach the person).
@@ -8,7 +9,10 @@ mail (password resets and error reports still reach the person).
 
 from __future__ import annotations
 
+import contextlib
+
 from django.db import transaction
+from django.utils.encoding import punycode
 
 from .models import Suppression, TrackingEvent
 
@@ -24,7 +28,18 @@ _STRENGTH = {Reason.UNSUBSCRIBED: 1, Reason.COMPLAINED: 2, Reason.BOUNCED: 3, Re
 
 
 def normalize_address(address: str) -> str:
-    return address.strip().lower()
+    """`address` as the list stores and compares it: lower-cased, its domain in
+    the ASCII form the mailers send to. Providers report what they delivered
+    to, so a bounce for alice@xn--bcher-kva.example is alice@bücher.example's.
+    Django's mailers write the domain with the same function (``punycode``)."""
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    if at and domain:
+        # A domain IDNA cannot write is compared as written.
+        with contextlib.suppress(UnicodeError):
+            domain = punycode(domain)
+        address = f"{local}@{domain}"
+    return address.lower()
 
 
 def suppression_add(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ..channels.inapp import feed_entries
 from ..models import InAppItem, Preference, QuietHours, Suppression, TrackingEvent
 from ..recipients import email_field_name
+from ..suppression import normalize_address
 from ..types import registry
 from .outbox import KindFilter, LogAdminMixin
 
@@ -32,8 +33,8 @@ class SuppressionForm(forms.ModelForm):
         fields = ("address", "reason", "note", "source_event")
 
     def clean_address(self) -> str:
-        # Matched case-insensitively, so stored lower-cased and unique that way.
-        address = self.cleaned_data["address"].strip().lower()
+        # Stored as the list compares it, so unique that way.
+        address = normalize_address(self.cleaned_data["address"])
         taken = Suppression.objects.filter(address__iexact=address)
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)

@@ -408,3 +408,72 @@ def test_after_a_hard_bounce_the_next_email_to_the_address_is_suppressed(
     assert row.status == Notification.Status.SUPPRESSED
     assert "bounce" in row.status_reason
     assert smtp_sink.messages == []
+
+
+def test_a_bounce_reported_in_ascii_stops_mail_to_the_same_address_written_in_unicode(
+    outbox_mailers, smtp_sink
+) -> None:
+    """Providers report the address they delivered to, the IDNA form Django's
+    mailers send to: alice@xn--bcher-kva.example is alice@bücher.example."""
+    from notifications.tasks import deliver_due
+    from notifications.tests.factories import UserFactory
+    from notifications.tests.testapp.models import Wave
+
+    alice = UserFactory(username="alice", email="Alice@Bücher.example")
+    row = sent_notification(to_address=alice.email, message_id="m-1")
+    bounce = AnymailTrackingEvent(
+        event_type="bounced",
+        recipient="alice@xn--bcher-kva.example",
+        message_id="m-1",
+        event_id="e-1",
+        esp_event={"Type": "HardBounce"},
+    )
+
+    tracking_event_record(event=bounce, esp_name="Postmark")
+    Wave.objects.create(actor=UserFactory(username="fan"), target=alice)
+    deliver_due()
+
+    assert Suppression.objects.get().address == "alice@xn--bcher-kva.example"
+    assert TrackingEvent.objects.get().notification == row
+    assert Notification.objects.get(kind="waved", provider="").status == "suppressed"
+    assert smtp_sink.messages == []
+
+
+def test_a_staff_entry_in_unicode_matches_the_address_written_in_ascii(admin_client) -> None:
+    from notifications.suppression import is_suppressed
+
+    response = admin_client.post(
+        "/admin/notifications/suppression/add/",
+        {"address": "Carol@Bücher.Example", "reason": "manual", "note": ""},
+    )
+
+    assert response.status_code == 302
+    assert Suppression.objects.get().address == "carol@xn--bcher-kva.example"
+    assert is_suppressed(address="carol@xn--bcher-kva.example", transactional=True)
+    assert is_suppressed(address="CAROL@bücher.example", transactional=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_writes_stored_addresses_as_the_list_now_compares_them() -> None:
+    """Entries typed before addresses were normalised to ASCII: rewritten, and
+    two that are one address merged into the one that blocks more."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        ("notifications", "0011_lean_indexes"),
+        ("notifications", "0012_suppressed_addresses_in_ascii"),
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps.get_model("notifications", "Suppression")
+    old.objects.create(address="dave@Bücher.example", reason="manual")
+    old.objects.create(address="dave@xn--bcher-kva.example", reason="unsubscribed")
+    old.objects.create(address="Erin@Example.com", reason="complained")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([after])
+
+    assert dict(Suppression.objects.values_list("address", "reason")) == {
+        "dave@xn--bcher-kva.example": "manual",
+        "erin@example.com": "complained",
+    }

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from ..models import Notification, Suppression, TrackingEvent
 from ..providers import esp_named
-from ..suppression import suppression_add
+from ..suppression import normalize_address, suppression_add
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +252,9 @@ def _notification_for(*, message_id: str, recipient: str) -> Notification | None
     )
     first = None
     for notification in candidates[:20]:
-        if recipient and notification.to_address.lower() == recipient.lower():
+        if recipient and normalize_address(notification.to_address) == normalize_address(
+            recipient
+        ):
             return notification
         first = first or notification
     return first

@@ -88,6 +88,10 @@ def classify_failure(error: BaseException) -> Failure:
         return Failure(False, text, connection_lost=True)
     if isinstance(error, OSError):
         return Failure(False, text, connection_lost=True)
+    if isinstance(error, ValueError) and str(error).startswith("Invalid address"):
+        # Django's SMTP mailer cannot write the address (a non-ASCII local
+        # part, two addresses in one): no later try can either.
+        return Failure(True, text)
     return Failure(False, text)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.core.mail import EmailMultiAlternatives, mailers, send_mail
+from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers, send_mail
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from notifications.models import Notification
+from notifications.mailapi import serialize_message
+from notifications.models import EMAIL_KIND, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,50 @@ def test_a_header_with_a_line_break_is_refused_when_sent_and_nothing_is_stored(
         mailers.default.send_messages([kept, injected])
 
     assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "to", ["jörg@example.com", "用户@例子.中国", "a@example.com, b@example.com"]
+)
+def test_an_address_no_mailer_can_write_is_refused_when_sent_and_nothing_is_stored(
+    outbox_mailers, to
+):
+    """A non-ASCII local part needs SMTPUTF8, which Django's SMTP mailer never
+    uses: refused at send_mail, as that mailer refuses it, not retried for a day."""
+    with pytest.raises(ValueError, match="Invalid address"):
+        send_mail("Hi", "body", "from@example.com", [to])
+
+    assert not Notification.objects.exists()
+
+
+def test_a_non_ascii_domain_is_stored_and_sent_to_its_ascii_form(
+    outbox_mailers, smtp_sink, deliver
+):
+    send_mail("Hi", "body", "from@example.com", ["alice@bücher.example"])
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.envelope_to == ["alice@xn--bcher-kva.example"]
+    assert received.header("To") == "alice@xn--bcher-kva.example"
+
+
+def test_a_stored_row_to_an_address_no_mailer_can_write_fails_at_once(outbox_mailers, deliver):
+    """A row stored before the check (or by code that skipped it) is not retried."""
+    row = Notification.objects.create(
+        kind=EMAIL_KIND,
+        category="",
+        transactional=True,
+        to_address="jörg@example.com",
+        message=serialize_message(
+            EmailMessage("Hi", "body", "from@example.com", ["jörg@example.com"])
+        ),
+    )
+
+    deliver()
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Notification.Status.FAILED, 1)
 
 
 def test_non_ascii_text_goes_out_7_bit_and_reads_back_the_same(outbox_mailers, smtp_sink, deliver):

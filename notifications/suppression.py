@@ -42,6 +42,21 @@ def normalize_address(address: str) -> str:
     return address.lower()
 
 
+def address_spellings(address: str) -> set[str]:
+    """`address` as typed, and with its domain in ASCII (IDNA) and in Unicode:
+    the forms the same mailbox is written in across the outbox (a person's
+    own), the providers' reports and this list."""
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    spellings = {address}
+    if at and domain:
+        with contextlib.suppress(UnicodeError):
+            spellings.add(f"{local}@{punycode(domain)}")
+        with contextlib.suppress(UnicodeError):
+            spellings.add(f"{local}@{domain.encode('ascii').decode('idna')}")
+    return spellings
+
+
 def suppression_add(
     *,
     address: str,

@@ -17,7 +17,7 @@ from ..models import InAppItem, Preference, QuietHours, Suppression, TrackingEve
 from ..recipients import email_field_name
 from ..suppression import normalize_address
 from ..types import registry
-from .outbox import KindFilter, LogAdminMixin
+from .outbox import WHOLE_ADDRESS, KindFilter, LogAdminMixin
 
 
 def user_search_fields(prefix: str = "user") -> tuple[str, ...]:
@@ -52,6 +52,14 @@ class SuppressionAdmin(admin.ModelAdmin):
     raw_id_fields = ("source_event",)
     fields = ("address", "reason", "note", "source_event", "created_at")
     readonly_fields = ("created_at",)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Suppression], search_term: str
+    ) -> tuple[QuerySet[Suppression], bool]:
+        term = search_term.strip()
+        if WHOLE_ADDRESS.fullmatch(term):  # stored as the list compares it
+            return queryset.filter(address__iexact=normalize_address(term)), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(TrackingEvent)

@@ -468,6 +468,23 @@ def test_the_outbox_search_says_what_it_finds_and_keeps_its_accessible_name(staf
     assert 'aria-describedby="searchbar_helptext"' not in body
 
 
+@pytest.mark.parametrize("term", ["ALICE@Bücher.example", "alice@xn--bcher-kva.example"])
+def test_an_address_is_found_in_either_spelling_of_its_domain(staff_client, term):
+    """Staff paste the ASCII form from a provider's report, or the person's own."""
+    row = Notification.objects.create(
+        kind="note", category="notes", to_address="alice@bücher.example"
+    )
+    entry = Suppression.objects.create(address="alice@xn--bcher-kva.example", reason="bounced")
+
+    outbox = staff_client.get(reverse("admin:notifications_notification_changelist"), {"q": term})
+    suppressed = staff_client.get(
+        reverse("admin:notifications_suppression_changelist"), {"q": term}
+    )
+
+    assert reverse("admin:notifications_notification_change", args=[row.pk]) in outbox.text
+    assert reverse("admin:notifications_suppression_change", args=[entry.pk]) in suppressed.text
+
+
 def test_staff_filter_in_app_items_by_type_name_and_by_read(staff_client, alice, bob):
     from notifications.tests.testapp.models import Wave
 
@@ -496,4 +513,3 @@ def test_an_attempt_log_line_reads_in_the_staff_members_language():
         line = str(attempt)
 
     assert line.startswith("已发送") and "sent" not in line
-

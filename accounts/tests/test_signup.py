@@ -85,6 +85,24 @@ def test_signup_rejects_duplicate_email_case_insensitively(client):
 
 
 @pytest.mark.parametrize(
+    ("existing", "given"),
+    [
+        ("alice@bücher.example", "alice@xn--bcher-kva.example"),
+        ("alice@xn--bcher-kva.example", "Alice@Bücher.example"),
+    ],
+)
+def test_signup_rejects_the_same_mailbox_with_its_domain_spelled_otherwise(
+    client, existing, given
+):
+    UserFactory(email=existing)
+    response = client.post(URL, signup_data(email=given))
+    assert response.context["form"].errors["email"] == [
+        "An account with that email address already exists."
+    ]
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
     "overrides",
     [
         {"email": ""},

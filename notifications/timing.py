@@ -9,7 +9,7 @@ the recipient's own day.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,33 @@ def quiet_hours_set(*, user: Any, start: time | None, end: time | None) -> Quiet
     return quiet
 
 
+def wall_clock_reaches(
+    *, day: date, wall: time, zone: ZoneInfo, after: datetime | None = None
+) -> datetime:
+    """The instant the clock in `zone` reaches `wall` on `day`.
+
+    Clock changes make that more than a combine(): a time the clocks skip
+    (02:30 when they go from 02:00 to 03:00) is reached when they jump past
+    it, and a time they show twice (01:30 when they go back from 02:00 to
+    01:00) is reached twice: the first time after `after` counts, when given.
+    """
+    naive = datetime.combine(day, wall)
+    earlier, later = (naive.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1))
+    if earlier.astimezone(zone).replace(tzinfo=None) != naive:
+        # Skipped: fold 1 reads it with the offset after the jump (an instant
+        # before it), fold 0 with the offset before (an instant after it).
+        low, high = int(later.timestamp()), int(earlier.timestamp())
+        while high - low > 1:  # the first second whose wall time is at or past it
+            middle = (low + high) // 2
+            shown = datetime.fromtimestamp(middle, zone).replace(tzinfo=None)
+            low, high = (low, middle) if shown >= naive else (middle, high)
+        return datetime.fromtimestamp(high, zone)
+    for instant in sorted({earlier, later}):
+        if after is None or instant > after:
+            return instant.astimezone(zone)
+    return later.astimezone(zone)
+
+
 def quiet_until(*, quiet: QuietHours, zone: ZoneInfo, now: datetime) -> datetime | None:
     """The end of the quiet span `now` falls in, or None when `now` is not quiet."""
     local = now.astimezone(zone)
@@ -45,7 +72,7 @@ def quiet_until(*, quiet: QuietHours, zone: ZoneInfo, now: datetime) -> datetime
         end_day = local.date() + timedelta(days=1 if moment >= start else 0)
     if not inside:
         return None
-    return datetime.combine(end_day, end, tzinfo=zone)
+    return wall_clock_reaches(day=end_day, wall=end, zone=zone, after=now)
 
 
 def recipient_quiet_until(*, recipient: Any, now: datetime) -> datetime | None:
@@ -84,20 +111,38 @@ def next_digest_at(*, recipient: Any, now: datetime) -> datetime | None:
     if conf.DIGEST_HOUR is None:
         return None
     zone = recipient_timezone(recipient)
-    local = now.astimezone(zone)
-    day = local.date() if local.hour <= conf.DIGEST_HOUR else local.date() + timedelta(days=1)
-    return datetime.combine(day, time(conf.DIGEST_HOUR), tzinfo=zone)
+    today = now.astimezone(zone).date()
+    start = _digest_hour_start(day=today, zone=zone)
+    if now >= start + DIGEST_WINDOW:
+        start = _digest_hour_start(day=today + timedelta(days=1), zone=zone)
+    return start
+
+
+# The digest hour is an hour of real time from the moment the recipient's
+# clock reaches DIGEST_HOUR, so a day whose clocks skip or repeat it has one.
+DIGEST_WINDOW = timedelta(hours=1)
+
+
+def _digest_hour_start(*, day: date, zone: ZoneInfo) -> datetime:
+    return wall_clock_reaches(day=day, wall=time(conf.DIGEST_HOUR), zone=zone)
 
 
 def digest_day(*, user: Any, now: datetime) -> date | None:
     """The recipient's own date while it is their digest hour, else None.
 
     The digest job runs several times an hour, so a run falls in everyone's
-    hour; what is held after it waits for the next day's. With DIGEST_HOUR
-    None every run writes the digests (a project that schedules the job
-    itself), still one per person and day.
+    hour; what is held after it waits for the next day's. The hour is real
+    time: on the day the clocks skip DIGEST_HOUR it starts when they jump
+    past it, and on the day they show it twice only its first pass counts.
+    With DIGEST_HOUR None every run writes the digests (a project that
+    schedules the job itself), still one per person and day.
     """
-    local = now.astimezone(recipient_timezone(user))
-    if conf.DIGEST_HOUR is None or local.hour == conf.DIGEST_HOUR:
-        return local.date()
+    zone = recipient_timezone(user)
+    today = now.astimezone(zone).date()
+    if conf.DIGEST_HOUR is None:
+        return today
+    for day in (today, today - timedelta(days=1)):  # an hour begun before midnight
+        start = _digest_hour_start(day=day, zone=zone)
+        if start <= now < start + DIGEST_WINDOW:
+            return day
     return None

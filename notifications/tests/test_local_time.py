@@ -113,3 +113,82 @@ def test_quiet_spans_are_read_in_the_recipients_zone_and_may_cross_midnight(
         month, day, hour = until
         assert (found.month, found.day, found.hour, found.minute) == (month, day, hour, 0)
         assert str(found.tzinfo) == "Europe/Berlin"
+
+
+# --- clock changes ---------------------------------------------------------------------
+# New York: on 2026-03-08 the clocks go from 02:00 EST to 03:00 EDT (07:00 UTC);
+# on 2026-11-01 they go back from 02:00 EDT to 01:00 EST (06:00 UTC), so
+# 01:00-02:00 happens twice.
+
+
+def _utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "end", "now", "until"),
+    [
+        # Ends in the repeated hour, now in its second pass: the second 01:30.
+        (
+            "America/New_York",
+            time(22),
+            time(1, 30),
+            _utc(2026, 11, 1, 6, 15),
+            _utc(2026, 11, 1, 6, 30),
+        ),
+        # Ends in it, now in its first pass: the first 01:30.
+        (
+            "America/New_York",
+            time(22),
+            time(1, 30),
+            _utc(2026, 11, 1, 5, 15),
+            _utc(2026, 11, 1, 5, 30),
+        ),
+        # Ends in the skipped hour: when the clocks jump past 02:30 (03:00 EDT).
+        (
+            "America/New_York",
+            time(1, 30),
+            time(2, 30),
+            _utc(2026, 3, 8, 6, 45),
+            _utc(2026, 3, 8, 7, 0),
+        ),
+        # Lord Howe moves its clocks by half an hour (02:00 -> 02:30 on 2026-10-04).
+        (
+            "Australia/Lord_Howe",
+            time(1, 30),
+            time(2, 15),
+            _utc(2026, 10, 3, 15, 10),
+            _utc(2026, 10, 3, 15, 30),
+        ),
+        # An ordinary night across both changes.
+        ("America/New_York", time(22), time(7), _utc(2026, 11, 1, 4, 0), _utc(2026, 11, 1, 12, 0)),
+        ("America/New_York", time(22), time(7), _utc(2026, 3, 8, 4, 0), _utc(2026, 3, 8, 11, 0)),
+    ],
+)
+def test_quiet_hours_end_when_the_recipients_clock_reaches_their_end_across_a_clock_change(
+    db, zone, start, end, now, until
+):
+    from notifications.timing import recipient_quiet_until
+
+    user = UserFactory(timezone=zone)
+    quiet_hours_set(user=user, start=start, end=end)
+
+    # In UTC: Python never finds an ambiguous local time equal to another zone's.
+    assert recipient_quiet_until(recipient=user, now=now).astimezone(UTC) == until
+
+
+def test_an_email_held_by_quiet_hours_ending_in_the_repeated_hour_is_deferred_once(
+    bob, outbox_mailers, smtp_sink, deliver
+):
+    """Its end used to be read as the first 01:30, already past during the
+    second: the worker deferred it "until then" again and again."""
+    user = UserFactory(username="nyc", timezone="America/New_York")
+    quiet_hours_set(user=user, start=time(22), end=time(1, 30))
+    with time_machine.travel(_utc(2026, 11, 1, 6, 15), tick=False):
+        Wave.objects.create(actor=bob, target=user)
+        deliver()
+        row = Notification.objects.get()
+        assert (row.status, row.next_attempt_at) == (Status.QUEUED, _utc(2026, 11, 1, 6, 30))
+    with time_machine.travel(_utc(2026, 11, 1, 6, 31), tick=False):
+        deliver()
+    assert len(smtp_sink.messages) == 1

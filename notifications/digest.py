@@ -31,7 +31,7 @@ from .enqueue.rows import build_row
 from .enqueue.wakeup import wake_on_commit
 from .models import Notification
 from .preferences import DIGEST_CATEGORY, Mode, preference_mode
-from .recipients import recipient_address
+from .recipients import recipient_address, recipient_timezone
 from .rendering import render_subject
 from .timing import digest_day
 from .types import (
@@ -64,7 +64,11 @@ class Digest(NotificationType):
             .select_related("recipient")
             .order_by("created_at", "id")
         )
-        sections = digest_sections(rows=list(rows), recipient_id=notification.recipient_id)
+        # The lines are each row's subject, rendered here, so in the
+        # recipient's time zone as their own emails would be (the worker
+        # renders under the language of the batch, not the zone).
+        with timezone.override(recipient_timezone(notification.recipient)):
+            sections = digest_sections(rows=list(rows), recipient_id=notification.recipient_id)
         if not sections:
             raise NotificationObsolete("nothing left to include in the digest")
         return digest_context(sections=sections)

@@ -337,3 +337,55 @@ def test_what_is_held_after_the_digest_hour_waits_for_the_next_days_digest(setti
         assert digests_send() == 0
     with time_machine.travel(datetime(2027, 1, 15, 8, 50, tzinfo=UTC), tick=False):
         assert digests_send() == 1
+
+
+@pytest.mark.parametrize(
+    ("hour", "runs", "written_at"),
+    [
+        # 2026-03-08 in New York: the clocks skip 02:00-03:00 (at 07:00 UTC).
+        # The digest hour is the hour from the jump: one digest, not none.
+        (2, [(6, 45), (7, 0), (7, 15), (8, 0)], (7, 0)),
+        # 2026-11-01: the clocks show 01:00-02:00 twice (05:00-07:00 UTC).
+        # Only the first pass is the digest hour: one digest, in it.
+        (1, [(4, 45), (5, 0), (5, 45), (6, 0), (6, 15)], (5, 0)),
+    ],
+    ids=["skipped hour", "repeated hour"],
+)
+def test_on_the_days_the_clocks_change_the_digest_goes_out_once_in_its_hour(
+    settings, hour, runs, written_at
+):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": hour}
+    new_york = UserFactory(username="newyork", timezone="America/New_York")
+    preference_set(user=new_york, category="waves", mode=Mode.DIGEST)
+    day = (3, 8) if hour == 2 else (11, 1)
+    written = []
+    for number, (run_hour, minute) in enumerate(runs):
+        fan = UserFactory(username=f"fan{number}")
+        wave(fan, new_york)  # something new is held before every run
+        moment = datetime(2026, *day, run_hour, minute, tzinfo=UTC)
+        with time_machine.travel(moment, tick=False):
+            if digests_send():
+                written.append((run_hour, minute))
+
+    assert written == [written_at]
+
+
+def test_the_digest_s_lines_are_written_in_the_recipient_s_time_zone(
+    settings, monkeypatch, outbox_mailers, smtp_sink, deliver
+):
+    """Each line is a held email's subject, rendered when the digest is: in
+    the recipient's zone, as the email itself would have been."""
+    from notifications.tests.testapp.notifications import NoteLeft
+
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DIGEST_HOUR": None}
+    monkeypatch.setattr(NoteLeft, "template_prefix", "testapp/email/clock")  # "{% now "H:i e" %}"
+    tokyo = UserFactory(username="tokyo", timezone="Asia/Tokyo")
+    preference_set(user=tokyo, category="notes", mode=Mode.DIGEST)
+    Note.objects.create(author=UserFactory(username="carol"), recipient=tokyo, body="Hi")
+
+    with time_machine.travel(datetime(2027, 1, 14, 12, 0, tzinfo=UTC), tick=False):
+        assert send_daily_digests() == 1
+        deliver()
+
+    [received] = smtp_sink.messages
+    assert "- 21:00 JST" in received.part("text/plain")

@@ -103,8 +103,14 @@ class User(AbstractUser):
 
     @property
     def time_zone(self) -> zoneinfo.ZoneInfo:
-        """The zone dates are shown to this user in, and their emails are written in."""
-        return zoneinfo.ZoneInfo(self.timezone or default_time_zone())
+        """The zone dates are shown to this user in, and their emails are written in.
+
+        A name the system's time zone data no longer has (old aliases move to
+        a separate package on some systems) reads as the site's zone."""
+        try:
+            return zoneinfo.ZoneInfo(self.timezone or default_time_zone())
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(default_time_zone())
 
     def get_absolute_url(self) -> str:
         return reverse("timeline:profile", kwargs={"username": self.username})

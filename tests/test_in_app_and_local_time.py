@@ -140,6 +140,18 @@ def test_pages_show_times_in_the_readers_time_zone(bob):
 # --- quiet hours ----------------------------------------------------------------------
 
 
+def test_a_time_zone_the_system_no_longer_knows_reads_as_the_sites(bob):
+    """As an old alias is, once a system moves it out of its time zone data
+    (US/Pacific-New went so): a name no system has stands for it here."""
+    User.objects.filter(pk=bob.pk).update(timezone="Mars/Olympus_Mons")
+    bob.refresh_from_db()
+    client = Client()
+    client.force_login(bob)
+
+    assert str(bob.time_zone) == "UTC"
+    assert client.get("/").status_code == 200
+
+
 def test_quiet_hours_hold_a_follow_email_but_never_a_password_reset(
     outbox_mailers, smtp_sink, bob, deliver
 ):

@@ -9,6 +9,8 @@ its own URL, under a policy of its own that allows those styles and nothing
 active, and shown in a sandboxed iframe on the same origin.
 """
 
+import logging
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import translation
@@ -20,6 +22,8 @@ from .channels.inapp import render_line
 from .models import Notification
 from .rendering import RenderedEmail, render_notification, render_type
 from .types import IN_APP, NotificationType
+
+logger = logging.getLogger(__name__)
 
 EMAIL_HTML_POLICY = {
     "default-src": [CSP.NONE],
@@ -65,6 +69,21 @@ def render_sample(kind: NotificationType, language: str) -> RenderedEmail:
         return render_type(kind=kind, context=context, language=language)
     row = Notification(kind=kind.key, params=kind.sample_params(), language=language)
     return render_notification(notification=row, kind=kind)
+
+
+def sample_html(kind: NotificationType, language: str) -> str:
+    """`kind`'s sample email as HTML, or a page saying it could not be
+    rendered (as the preview list says for it), never an error."""
+    try:
+        return render_sample(kind, language).body_html
+    except Exception as error:  # the type's own code or templates
+        logger.exception("preview of %s (%s) could not be rendered", kind.key, language)
+        return format_html(
+            "<p>{}</p><pre>{}: {}</pre>",
+            _("This preview could not be rendered."),
+            type(error).__name__,
+            error,
+        )
 
 
 def stored_html(row: Notification) -> str:

@@ -8,7 +8,6 @@ steer them with actions, on the list or on a row's page, never by editing.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -32,7 +31,7 @@ from ..previews import (
     email_html_iframe,
     email_html_response,
     preview_languages,
-    render_sample,
+    sample_html,
     stored_html,
 )
 from ..suppression import address_spellings
@@ -40,7 +39,6 @@ from ..transitions import reason_cancelled_by
 from ..types import UnknownNotificationType, registry
 from . import pages
 
-logger = logging.getLogger(__name__)
 Status = Notification.Status
 BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
@@ -386,17 +384,7 @@ class NotificationAdmin(admin.ModelAdmin):
             notification_type = registry.get(kind)
         except UnknownNotificationType:
             raise Http404 from None
-        try:
-            html = render_sample(notification_type, language).body_html
-        except Exception as error:  # a type's sample that does not render: say so, as the list does
-            logger.exception("preview of %s (%s) could not be rendered", kind, language)
-            html = format_html(
-                "<p>{}</p><pre>{}: {}</pre>",
-                _("This preview could not be rendered."),
-                type(error).__name__,
-                error,
-            )
-        return email_html_response(html)
+        return email_html_response(sample_html(notification_type, language))
 
 
 def can_read_body(request: HttpRequest, row: Notification) -> bool:

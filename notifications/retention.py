@@ -5,7 +5,8 @@ never purged grows without bound and every full-table read slows with it.
 ``RETENTION_DAYS`` after their last change, finished rows (sent, failed,
 cancelled, suppressed) are deleted with their attempt logs by a periodic job
 (``notifications.purge``, registered by ``queue.schedules_ensure``); queued,
-held and sending rows never are. Provider events older than that go too,
+held and sending rows never are, nor the rows a digest waiting to be sent
+has folded in (it renders them when it is sent). Provider events older than that go too,
 except an event a suppression names as its source: the suppression list
 itself is never purged, nor the evidence behind it. In-app items stay (they
 are the person's feed); their link to a deleted row is cleared.
@@ -24,11 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import transitions
 from .conf import conf
+from .digest import Digest
 from .models import Notification, Suppression, TrackingEvent
 
 logger = logging.getLogger(__name__)
@@ -99,7 +101,27 @@ def _old_finished_rows(cutoff: datetime) -> QuerySet[Notification]:
     # every status change would have to maintain one).
     return Notification.objects.filter(
         created_at__lt=cutoff, updated_at__lt=cutoff, status__in=transitions.FINISHED
+    ).exclude(_folded_into_unfinished_digests())
+
+
+# More digests than this waiting to be sent (a backlog): no folded row goes
+# in this run, rather than a statement naming each digest.
+_MOST_UNFINISHED_DIGESTS = 1000
+
+
+def _folded_into_unfinished_digests() -> Q:
+    """The rows a digest not yet finished has folded in (cancelled "included in
+    digest #<id>"): it lists them by id and renders them when it is sent, so
+    they stay until it is (a digest retried for a day, or retried by staff,
+    would otherwise go out empty, or not at all)."""
+    unfinished = list(
+        Notification.objects.filter(kind=Digest.key)
+        .exclude(status__in=transitions.FINISHED)
+        .values_list("pk", flat=True)[: _MOST_UNFINISHED_DIGESTS + 1]
     )
+    if len(unfinished) > _MOST_UNFINISHED_DIGESTS:
+        return Q(status_reason__startswith=transitions.reason_in_digest(""))
+    return Q(status_reason__in=[transitions.reason_in_digest(pk) for pk in unfinished])
 
 
 def _old_events(cutoff: datetime) -> QuerySet[TrackingEvent]:

@@ -82,7 +82,7 @@ def reason_hourly_limit(limit: int) -> str:
     return f"{HELD_BY_LIMIT} of {limit} emails reached"
 
 
-def reason_in_digest(digest_id: int) -> str:
+def reason_in_digest(digest_id: int | str) -> str:
     return f"included in digest #{digest_id}"
 
 

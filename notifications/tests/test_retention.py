@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.models import Schedule
 
-from notifications import queue
+from notifications import queue, transitions
 from notifications.metrics import metrics_exposition
 from notifications.models import (
     DeliveryAttempt,
@@ -87,6 +87,28 @@ def test_old_finished_rows_go_with_their_attempts_and_the_rest_stays():
         "recent-sent@example.com",
     ]
     assert DeliveryAttempt.objects.count() == 4  # only the kept rows' entries
+
+
+def test_rows_a_digest_waiting_to_be_sent_folded_in_stay_until_it_is_sent():
+    """The digest lists them by id and renders them when it is sent: purged
+    first, it would go out empty (it was cancelled as having nothing left)."""
+    waiting = row("alice@example.com", Status.QUEUED)
+    Notification.objects.filter(pk=waiting.pk).update(kind="digest")
+    folded = row("alice@example.com", Status.CANCELLED, age=LONG_AGO)
+    Notification.objects.filter(pk=folded.pk).update(
+        kind="waved", status_reason=transitions.reason_in_digest(waiting.pk)
+    )
+    elsewhere = row("bob@example.com", Status.CANCELLED, age=LONG_AGO)
+    Notification.objects.filter(pk=elsewhere.pk).update(
+        status_reason=transitions.reason_in_digest(987654)  # a digest long gone
+    )
+
+    assert purge() == 1
+
+    assert set(Notification.objects.values_list("pk", flat=True)) == {waiting.pk, folded.pk}
+    Notification.objects.filter(pk=waiting.pk).update(status=Status.SENT)
+    assert purge() == 1  # sent: what it folded in may go
+    assert not Notification.objects.filter(pk=folded.pk).exists()
 
 
 def test_the_kept_days_are_a_setting(settings):

@@ -123,6 +123,11 @@ class InAppItemAdmin(LogAdminMixin, admin.ModelAdmin):
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return user_search_fields("recipient")
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Items go with their person: the admin asks this of every item when a
+        # user is deleted, and a record nobody may delete would forbid that.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
     @admin.display(description=_("what the person sees"))
     def line(self, item: InAppItem) -> str:
         entries = feed_entries([item])

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.admin.records import PreferenceAdmin
-from notifications.models import Notification, Preference, Suppression
+from notifications.models import InAppItem, Notification, Preference, Suppression
 from notifications.preferences import preference_set
 from notifications.tasks import sweep
 from notifications.tests.factories import UserFactory
@@ -483,6 +483,23 @@ def test_an_address_is_found_in_either_spelling_of_its_domain(staff_client, term
 
     assert reverse("admin:notifications_notification_change", args=[row.pk]) in outbox.text
     assert reverse("admin:notifications_suppression_change", args=[entry.pk]) in suppressed.text
+
+
+def test_a_superuser_deletes_a_user_whose_feed_has_items(admin_client, alice, bob):
+    """Items go with their person; a record nobody could delete made the
+    admin refuse to delete every user who had ever been waved at."""
+    from notifications.tests.testapp.models import Wave
+
+    Wave.objects.create(actor=bob, target=alice)
+    url = reverse("admin:auth_user_delete", args=[alice.pk])
+
+    confirm = admin_client.get(url)
+    deleted = admin_client.post(url, {"post": "yes"})
+
+    assert "Cannot delete" not in confirm.text
+    assert deleted.status_code == 302
+    assert not InAppItem.objects.exists()
+    assert not type(alice).objects.filter(pk=alice.pk).exists()
 
 
 def test_staff_filter_in_app_items_by_type_name_and_by_read(staff_client, alice, bob):

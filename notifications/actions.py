@@ -34,8 +34,12 @@ def notification_cancel(
     return transitions.cancel(pk=notification.pk, reason=reason)
 
 
-def notification_resend(*, notification: Notification) -> Notification:
-    """A new queued row with the same content (the original is left as it is)."""
+def notification_resend(*, notification: Notification) -> Notification | None:
+    """A new queued row with the same content (the original is left as it is);
+    None for a row not finished yet (queued, held or being sent): a copy of it
+    would reach the person twice."""
+    if notification.status not in transitions.FINISHED:
+        return None
     row = build_row(
         kind=notification.kind,
         recipient=notification.recipient,

@@ -328,22 +328,28 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry now"), permissions=("change",), location=BOTH)
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        done = sum(notification_retry_now(notification=row) for row in queryset)
-        self.message_user(request, _("%d notification(s) queued for retry.") % done)
+        done = [notification_retry_now(notification=row) for row in queryset]
+        self._report(request, _("%d notification(s) queued for retry."), done)
 
     @admin.action(description=_("Cancel"), permissions=("change",), location=BOTH)
     def cancel(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        done = sum(
-            notification_cancel(notification=row, reason=reason_cancelled_by(request.user))
-            for row in queryset
-        )
-        level = messages.SUCCESS if done else messages.WARNING
-        self.message_user(request, _("%d notification(s) cancelled.") % done, level)
+        reason = reason_cancelled_by(request.user)
+        done = [notification_cancel(notification=row, reason=reason) for row in queryset]
+        self._report(request, _("%d notification(s) cancelled."), done)
 
     @admin.action(description=_("Resend as new"), permissions=("change",), location=BOTH)
     def resend_as_new(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        rows = [notification_resend(notification=row) for row in queryset]
-        self.message_user(request, _("%d new notification(s) queued.") % len(rows))
+        done = [notification_resend(notification=row) is not None for row in queryset]
+        self._report(request, _("%d new notification(s) queued."), done)
+
+    def _report(self, request: HttpRequest, said: str, done: list[bool]) -> None:
+        """How many rows an action changed, and how many their status left as they were."""
+        self.message_user(
+            request, said % sum(done), messages.SUCCESS if any(done) else messages.WARNING
+        )
+        if not all(done):
+            skipped = _("%d left as they were: the action does not apply to their status.")
+            self.message_user(request, skipped % done.count(False), messages.WARNING)
 
     # --- extra pages ------------------------------------------------------
 

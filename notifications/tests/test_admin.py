@@ -201,6 +201,25 @@ def test_resend_as_new_queues_a_copy(staff_client, sent_row, deliver, smtp_sink)
     assert len(smtp_sink.messages) == 2
 
 
+def test_an_action_says_how_many_rows_their_status_left_as_they_were(staff_client, sent_row):
+    """A copy of a row still queued or being sent would reach the person
+    twice: only finished rows are resent, and the rest are counted."""
+    queued = Notification.objects.create(kind="email", to_address="x@example.com")
+
+    _action(staff_client, "resend_as_new", [sent_row, queued])
+    retried = _action(staff_client, "retry_now", [sent_row])
+
+    assert Notification.objects.count() == 3  # one copy: of the sent row
+    # The first action's messages wait (its redirect was not followed).
+    said = [str(message) for message in retried.wsgi_request._messages]
+    assert said == [
+        "1 new notification(s) queued.",
+        "1 left as they were: the action does not apply to their status.",
+        "0 notification(s) queued for retry.",
+        "1 left as they were: the action does not apply to their status.",
+    ]
+
+
 def test_staff_can_add_a_suppression(staff_client):
     response = staff_client.post(
         reverse("admin:notifications_suppression_add"),

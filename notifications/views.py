@@ -5,11 +5,13 @@ and the Prometheus endpoint for monitoring."""
 from __future__ import annotations
 
 import logging
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required, login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
@@ -17,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -29,6 +32,7 @@ from .channels.inapp import (
     feed_items,
     item_mark_read,
     items_mark_all_read,
+    items_mark_gone_read,
     unread_count,
 )
 from .conf import conf
@@ -140,15 +144,27 @@ def feed(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         feed_items(user=request.user).select_related("recipient"), conf.FEED_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "entries": feed_entries(list(page)),
-        "unread": unread_count(user=request.user),
-    }
+    gone: set[int] = set()
+    entries = feed_entries(list(page), gone=gone)
+    items_mark_gone_read(user=request.user, item_ids=gone)
+    context = {"page": page, "entries": entries, "unread": unread_count(user=request.user)}
     return render_page(request, "notifications/pages/feed.html", context)
 
 
-@login_required
+def _signed_in_else_to_the_feed(view: Any) -> Any:
+    """login_required for a POST-only view: someone whose session ended signs
+    in and lands on the feed (back at this URL, their browser's GET is a 405)."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(reverse("notifications:feed"))
+        return view(request, *args, **kwargs)
+
+    return login_not_required(checked)
+
+
+@_signed_in_else_to_the_feed
 @require_POST
 def item_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one item read, then back to where the person was (or the feed)."""
@@ -156,7 +172,7 @@ def item_read(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request)
 
 
-@login_required
+@_signed_in_else_to_the_feed
 @require_POST
 def items_read(request: HttpRequest) -> HttpResponse:
     """Mark every unread item read."""

@@ -40,7 +40,9 @@ class FeedEntry:
 
 
 def _shown(user_id: int) -> QuerySet[InAppItem]:
-    """The person's items of categories they still want in the app.
+    """The person's items of categories they still want in the app, of types
+    the project still has (a type it removed leaves items nobody can render:
+    neither listed nor counted).
 
     Preferences are checked when items are shown, not only when they were
     written: turning a category off in the app hides what it already has.
@@ -48,7 +50,10 @@ def _shown(user_id: int) -> QuerySet[InAppItem]:
     turned_off = Preference.objects.filter(
         user_id=user_id, channel=Preference.Channel.IN_APP, mode=Preference.Mode.OFF
     ).values("category")
-    return InAppItem.objects.filter(recipient_id=user_id).exclude(category__in=turned_off)
+    kinds = [kind.key for kind in registry.all()]
+    return InAppItem.objects.filter(recipient_id=user_id, kind__in=kinds).exclude(
+        category__in=turned_off
+    )
 
 
 def unread_count(*, user: Any) -> int:
@@ -63,8 +68,12 @@ def feed_items(*, user: Any) -> QuerySet[InAppItem]:
     return _shown(user.pk).order_by("-updated_at", "-id")
 
 
-def feed_entries(items: list[InAppItem]) -> list[FeedEntry]:
-    """Render a page of items, one batch context load per type."""
+def feed_entries(items: list[InAppItem], *, gone: set[int] | None = None) -> list[FeedEntry]:
+    """Render a page of items, one batch context load per type.
+
+    An item that cannot be shown is left out, never the page: its event is
+    gone (the follower's account, the post; its id is added to `gone`), or
+    its type's code or template fails for it (logged)."""
     by_kind: dict[str, list[InAppItem]] = {}
     for item in items:
         by_kind.setdefault(item.kind, []).append(item)
@@ -74,21 +83,40 @@ def feed_entries(items: list[InAppItem]) -> list[FeedEntry]:
             kind = registry.get(kind_key)
         except UnknownNotificationType:
             continue
-        try:
-            contexts = kind.get_contexts(notifications=members)
-        except Exception:
-            logger.exception("%s: loading the contexts of feed items failed", kind_key)
-            continue
+        contexts = _contexts(kind, members)
         for item in members:
             context = contexts.get(item.pk)
-            if context is None or isinstance(context, NotificationObsolete):
+            if isinstance(context, NotificationObsolete):
+                if gone is not None:
+                    gone.add(item.pk)
                 continue
-            if isinstance(context, Exception):
+            if context is None or isinstance(context, Exception):
                 logger.warning("in-app item %s could not be shown: %s", item.pk, context)
                 continue
-            html = render_line(kind=kind, context=context)
-            rendered[item.pk] = FeedEntry(item=item, html=html, url=kind.in_app_url(context))
+            try:
+                html, url = render_line(kind=kind, context=context), kind.in_app_url(context)
+            except Exception:
+                logger.exception("in-app item %s could not be rendered", item.pk)
+                continue
+            rendered[item.pk] = FeedEntry(item=item, html=html, url=url)
     return [rendered[item.pk] for item in items if item.pk in rendered]
+
+
+def _contexts(kind: Any, members: list[InAppItem]) -> dict[int, Any]:
+    """The type's contexts for `members`, loaded together; if that fails, one
+    item at a time, so one malformed item does not hide the others."""
+    try:
+        return kind.get_contexts(notifications=members)
+    except Exception:
+        logger.exception("%s: loading the contexts of feed items failed", kind.key)
+    contexts: dict[int, Any] = {}
+    if len(members) > 1:
+        for item in members:
+            try:
+                contexts.update(kind.get_contexts(notifications=[item]))
+            except Exception as error:
+                contexts[item.pk] = error
+    return contexts
 
 
 def render_line(*, kind: Any, context: dict[str, Any]) -> str:
@@ -96,6 +124,16 @@ def render_line(*, kind: Any, context: dict[str, Any]) -> str:
     full = {"site_url": conf.SITE_URL, "site_name": conf.SITE_NAME, **context}
     # Rendered with autoescaping on, so the stripped text is still safe HTML.
     return mark_safe(render_to_string(f"{kind.template_prefix}.inapp.html", full).strip())  # noqa: S308
+
+
+def items_mark_gone_read(*, user: Any, item_ids: set[int]) -> int:
+    """Mark read the person's unread items whose event is gone (feed_entries'
+    `gone`): never shown again, they must not keep the bell's count up."""
+    if not item_ids:
+        return 0
+    return InAppItem.objects.filter(
+        pk__in=item_ids, recipient_id=user.pk, read_at__isnull=True
+    ).update(read_at=timezone.now())
 
 
 def item_mark_read(*, user: Any, item_id: int) -> bool:

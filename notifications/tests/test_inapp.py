@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -180,6 +181,85 @@ def test_the_feed_lists_items_newest_first_each_linking_to_what_it_is_about(alic
     assert 'href="/people/carol/"' in page.content.decode()
 
 
+# --- items that can no longer be shown -------------------------------------------------
+
+
+def test_an_item_whose_line_fails_to_render_is_left_out_not_the_page(
+    alice, bob, staff_client, monkeypatch
+):
+    from notifications.tests.testapp.notifications import Waved
+
+    carol = UserFactory(username="carol")
+    wave(bob, alice)
+    InAppItem.objects.update(read_at=timezone.now())  # bob's item closed: carol's is another
+    wave(carol, alice)
+    shown = Waved.in_app_url
+
+    def broken_for_bob(self, context):  # type: ignore[no-untyped-def]
+        if context["first"]["username"] == "bob":
+            raise ValueError("a template error")
+        return shown(self, context)
+
+    monkeypatch.setattr(Waved, "in_app_url", broken_for_bob)
+
+    page = signed_in(alice).get(FEED)
+
+    assert [entry.html for entry in page.context["entries"]] == ["carol waved at you"]
+    assert staff_client.get(reverse("admin:notifications_inappitem_changelist")).status_code == 200
+
+
+def test_one_malformed_item_does_not_hide_the_others_of_its_type(alice, bob):
+    carol = UserFactory(username="carol")
+    wave(bob, alice)
+    InAppItem.objects.update(read_at=timezone.now())
+    wave(carol, alice)
+    InAppItem.objects.filter(read_at__isnull=False).update(params={"actor_ids": ["abc"]})
+
+    page = signed_in(alice).get(FEED)
+
+    assert [entry.html for entry in page.context["entries"]] == ["carol waved at you"]
+
+
+def test_items_of_a_type_the_project_removed_are_neither_listed_nor_counted(alice, bob):
+    wave(bob, alice)
+    InAppItem.objects.create(recipient=alice, kind="retired", category="old", params={})
+
+    page = signed_in(alice).get(FEED)
+
+    assert unread_count(user=alice) == 1
+    assert len(page.context["entries"]) == 1
+
+
+def test_an_unread_item_whose_event_is_gone_stops_counting_once_the_feed_is_opened(alice, bob):
+    """Its actor's account was deactivated: it can never be shown, so the bell
+    must not keep announcing it."""
+    wave(bob, alice)
+    type(bob).objects.filter(pk=bob.pk).update(is_active=False)
+    assert unread_count(user=alice) == 1
+
+    page = signed_in(alice).get(FEED)
+
+    assert page.context["entries"] == []
+    assert unread_count(user=alice) == 0
+    assert "Nothing here yet" in page.content.decode()
+
+
+def test_a_page_with_nothing_left_to_show_still_leads_to_the_older_ones(settings, alice):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "FEED_PAGE_SIZE": 2}
+    old, *newer = UserFactory.create_batch(3)
+    wave(old, alice)
+    InAppItem.objects.update(read_at=timezone.now(), updated_at=timezone.now() - timedelta(1))
+    for waver in newer:
+        wave(waver, alice)
+        InAppItem.objects.filter(read_at__isnull=True).update(read_at=timezone.now())
+    type(old).objects.filter(pk__in=[w.pk for w in newer]).update(is_active=False)
+
+    page = signed_in(alice).get(FEED).content.decode()
+
+    assert "Nothing here yet" not in page
+    assert 'href="?page=2"' in page
+
+
 def test_the_feed_is_paginated_and_costs_the_same_queries_for_more_items(settings, alice):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "FEED_PAGE_SIZE": 5}
     client = signed_in(alice)
@@ -259,6 +339,18 @@ def test_marking_read_is_a_post_with_a_csrf_token_and_only_for_ones_own_items(al
     strict.force_login(alice)
     assert strict.post(url).status_code == 403
     signed_in(bob).post(url)  # not bob's
+    assert unread_count(user=alice) == 1
+
+
+def test_marking_read_after_the_session_ended_signs_in_and_lands_on_the_feed(alice, bob):
+    """Not back at the POST-only URL, where the browser's GET would be a 405."""
+    wave(bob, alice)
+    url = reverse("notifications:item_read", args=[InAppItem.objects.get().pk])
+
+    for target in (url, reverse("notifications:items_read")):
+        response = Client().post(target)
+        assert response.status_code == 302
+        assert response.url == f"{settings.LOGIN_URL}?next={FEED}"
     assert unread_count(user=alice) == 1
 
 

@@ -233,7 +233,8 @@ NOTIFICATIONS = {
     "BACKOFF_BASE": env.int("NOTIFICATIONS_BACKOFF_BASE", default=240),
     "LEASE_SECONDS": env.int("NOTIFICATIONS_LEASE_SECONDS", default=300),
     "COALESCE_WINDOW": env.int("NOTIFICATIONS_COALESCE_WINDOW", default=600),
-    # Daily digest hour (UTC) and the per-recipient hourly ceiling (0: none).
+    # Daily digest hour (in each recipient's own time zone) and the
+    # per-recipient hourly ceiling (0: none).
     "DIGEST_HOUR": env.int("NOTIFICATIONS_DIGEST_HOUR", default=8),
     "HOURLY_LIMIT": env.int("NOTIFICATIONS_HOURLY_LIMIT", default=20),
     # The ESP whose webhooks report on sent mail, when mail goes out over its

@@ -11,10 +11,10 @@ from notifications.tasks import send_daily_digests
 
 class Command(BaseCommand):
     help = (
-        "Fold each person's held notifications into one digest email. Safe to run more "
-        "than once a day: each person gets one digest per day. django-q2 runs it daily "
-        'at DIGEST_HOUR by itself; with NOTIFICATIONS["JOB_BACKEND"] = "django_tasks", '
-        "run it from cron."
+        "Fold the held notifications of each person whose DIGEST_HOUR it is, in their "
+        "own time zone, into one digest email. Safe to run often: each person gets one "
+        "digest per day. django-q2 runs it every DIGEST_CHECK_MINUTES by itself; with "
+        'NOTIFICATIONS["JOB_BACKEND"] = "django_tasks", run it from cron as often.'
     )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -9,12 +9,11 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from notifications.conf import conf
-from notifications.suppression import address_spellings
+from notifications.suppression import same_address
 
 from .emails import EmailTemplates, render_email
 from .models import User, available_time_zones, default_time_zone
@@ -41,10 +40,7 @@ class _UniqueIdentityMixin:
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data.get("email", ""))
         # One mailbox, however its domain is spelled (bücher or xn--bcher-kva).
-        same = Q()
-        for spelling in address_spellings(email):
-            same |= Q(email__iexact=spelling)
-        taken = User.objects.filter(same).exclude(pk=self.instance.pk)
+        taken = User.objects.filter(same_address("email", email)).exclude(pk=self.instance.pk)
         if email and taken.exists():
             raise ValidationError(EMAIL_TAKEN, code="unique")
         return email

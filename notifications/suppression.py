@@ -9,9 +9,10 @@ mail (password resets and error reports still reach the person).
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.encoding import punycode
 
 from .models import Suppression, TrackingEvent
@@ -27,34 +28,39 @@ BLOCKS_TRANSACTIONAL = frozenset({Reason.BOUNCED, Reason.MANUAL})
 _STRENGTH = {Reason.UNSUBSCRIBED: 1, Reason.COMPLAINED: 2, Reason.BOUNCED: 3, Reason.MANUAL: 3}
 
 
+def _domain_as(address: str, spell: Callable[[str], str]) -> str:
+    """`address` with its domain as `spell` writes it (as given when it cannot)."""
+    local, at, domain = address.rpartition("@")
+    if not (at and domain):
+        return address
+    try:
+        return f"{local}@{spell(domain)}"
+    except UnicodeError:
+        return address
+
+
+def _unicode(domain: str) -> str:
+    return domain.encode("ascii").decode("idna")
+
+
 def normalize_address(address: str) -> str:
     """`address` as the list stores and compares it: lower-cased, its domain in
     the ASCII form the mailers send to. Providers report what they delivered
     to, so a bounce for alice@xn--bcher-kva.example is alice@bücher.example's.
     Django's mailers write the domain with the same function (``punycode``)."""
-    address = address.strip()
-    local, at, domain = address.rpartition("@")
-    if at and domain:
-        # A domain IDNA cannot write is compared as written.
-        with contextlib.suppress(UnicodeError):
-            domain = punycode(domain)
-        address = f"{local}@{domain}"
-    return address.lower()
+    return _domain_as(address.strip(), punycode).lower()
 
 
-def address_spellings(address: str) -> set[str]:
-    """`address` as typed, and with its domain in ASCII (IDNA) and in Unicode:
-    the forms the same mailbox is written in across the outbox (a person's
-    own), the providers' reports and this list."""
+def same_address(field: str, address: str) -> Q:
+    """A filter on `field` for `address` in any case and either spelling of its
+    domain, ASCII (IDNA) or Unicode: a person's own address, the providers'
+    reports and this list each may write the same mailbox differently."""
     address = address.strip()
-    local, at, domain = address.rpartition("@")
-    spellings = {address}
-    if at and domain:
-        with contextlib.suppress(UnicodeError):
-            spellings.add(f"{local}@{punycode(domain)}")
-        with contextlib.suppress(UnicodeError):
-            spellings.add(f"{local}@{domain.encode('ascii').decode('idna')}")
-    return spellings
+    spellings = {address, _domain_as(address, punycode), _domain_as(address, _unicode)}
+    matches = Q()
+    for spelling in spellings:
+        matches |= Q(**{f"{field}__iexact": spelling})
+    return matches
 
 
 def suppression_add(

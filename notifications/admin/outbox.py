@@ -34,7 +34,7 @@ from ..previews import (
     sample_html,
     stored_html,
 )
-from ..suppression import address_spellings
+from ..suppression import same_address
 from ..transitions import reason_cancelled_by
 from ..types import UnknownNotificationType, registry
 from . import pages
@@ -196,11 +196,10 @@ class NotificationAdmin(admin.ModelAdmin):
             # UPPER(to_address) index on PostgreSQL (SQLite's LIKE reads the
             # rows); message IDs compare exactly (their own index), since
             # providers' IDs are case-sensitive.
-            # An address is found in any of its spellings (bücher or xn--bcher-kva).
-            same_address = Q()
-            for spelling in address_spellings(term):
-                same_address |= Q(to_address__iexact=spelling)
-            return queryset.filter(same_address | Q(provider_message_id=term)), False
+            # In either spelling of its domain (bücher or xn--bcher-kva).
+            return queryset.filter(
+                same_address("to_address", term) | Q(provider_message_id=term)
+            ), False
         return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:

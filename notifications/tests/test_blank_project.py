@@ -248,31 +248,16 @@ KEYS = {
     ),
 }
 
-KEYED_MEMBERS_MODELS = """\
-import uuid
 
-from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.db import models
+def keyed_members_models(key: str) -> str:
+    """The recipe's user model, keyed by `key` (KEYS) instead of a number."""
+    key_field, create_key = KEYS[key]
+    model = "class Member(AbstractBaseUser):\n"
+    create = "self.model(email_address="
+    assert model in MEMBERS_MODELS and create in MEMBERS_MODELS  # the recipe still reads so
+    keyed = MEMBERS_MODELS.replace(model, f"{model}    {key_field}\n")
+    return "import uuid\n\n" + keyed.replace(create, f"self.model({create_key}email_address=")
 
-
-class MemberManager(BaseUserManager):
-    def create_user(self, email_address, password=None):
-        member = self.model(CREATE_KEYemail_address=self.normalize_email(email_address))
-        member.set_password(password)
-        member.save(using=self._db)
-        return member
-
-
-class Member(AbstractBaseUser):
-    KEY_FIELD
-    email_address = models.EmailField(unique=True)
-    is_active = models.BooleanField(default=True)
-
-    EMAIL_FIELD = "email_address"
-    USERNAME_FIELD = "email_address"
-
-    objects = MemberManager()
-"""
 
 # A coalescing type that also reaches the app, beside Hello: its params name
 # the actors by key, read back through the user model's key field.
@@ -361,12 +346,10 @@ def test_a_blank_project_whose_users_have_a_key_that_is_not_a_number(tmp_path, s
     a UUID or a text key: ids bound to hand-written SQL, kept in JSON params
     and signed into links."""
     project = BlankProject(tmp_path, deadline=time.monotonic() + BUDGET)
-    key_field, create_key = KEYS[key]
 
     project.run("-m", "django", "startproject", "blank", ".")
     project.manage("startapp", "members")
-    models_text = KEYED_MEMBERS_MODELS.replace("KEY_FIELD", key_field)
-    project.write("members/models.py", models_text.replace("CREATE_KEY", create_key))
+    project.write("members/models.py", keyed_members_models(key))
     project.write("members/apps.py", MEMBERS_APPS)
     project.write("members/notifications.py", MEMBERS_NOTIFICATIONS + POKED)
     for name, text in {**TEMPLATES, **POKED_TEMPLATES}.items():

@@ -251,10 +251,9 @@ def _notification_for(*, message_id: str, recipient: str) -> Notification | None
         "pk", "to_address", "delivery_status"
     )
     first = None
+    address = normalize_address(recipient) if recipient else None
     for notification in candidates[:20]:
-        if recipient and normalize_address(notification.to_address) == normalize_address(
-            recipient
-        ):
+        if address and normalize_address(notification.to_address) == address:
             return notification
         first = first or notification
     return first

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.encoding import iri_to_uri, punycode
 
 DEFAULTS: dict[str, Any] = {
     # False: notification_enqueue writes nothing (events are dropped, not
@@ -127,11 +128,13 @@ class NotificationSettings:
             raise AttributeError(f"unknown notifications setting {name!r}")
         user = getattr(settings, "NOTIFICATIONS", {}) or {}
         value = user.get(name, DEFAULTS[name])
-        if name == "SITE_URL":
+        if name in ("SITE_URL", "SITE_NAME"):
             # A project-wide SITE_URL serves when the framework is not told its own.
-            return str(value or getattr(settings, "SITE_URL", "") or "").rstrip("/")
-        if name == "SITE_NAME":
-            return str(value or urlsplit(self.SITE_URL).hostname or "")
+            site = str(user.get("SITE_URL") or getattr(settings, "SITE_URL", "") or "")
+            site = site.rstrip("/")
+            if name == "SITE_NAME":
+                return str(value or urlsplit(site).hostname or "")
+            return site if site.isascii() else uri_of(site)
         if name == "FROM_EMAIL":
             return value or settings.DEFAULT_FROM_EMAIL
         return value
@@ -149,6 +152,21 @@ class NotificationSettings:
         if prefix and (path == prefix or path.startswith(f"{prefix}/")):
             return f"{site.removesuffix(prefix)}{path}"
         return f"{site}{path}"
+
+
+def uri_of(url: str) -> str:
+    """`url` as links and headers carry it: the host in its ASCII form (IDNA),
+    the rest percent-encoded. A List-Unsubscribe header holds an URI (RFC
+    2369), and a host written in Unicode would reach it as an encoded word no
+    mail client reads."""
+    parts = urlsplit(url)
+    try:
+        host = punycode(parts.hostname or "")
+        port = parts.port
+    except (UnicodeError, ValueError):
+        return iri_to_uri(url)
+    netloc = host if port is None else f"{host}:{port}"
+    return iri_to_uri(parts._replace(netloc=netloc).geturl())
 
 
 conf = NotificationSettings()

@@ -9,6 +9,7 @@ from SITE_URL.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,10 +71,15 @@ def unsubscribe_link(*, user_id: object, category: str) -> str | None:
         return None
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def render_subject(kind: NotificationType, context: dict[str, Any]) -> str:
-    """The subject template rendered and flattened to one line (no header injection)."""
+    """The subject template rendered and flattened to one line (no header
+    injection), without control characters: a name given outside the site's
+    forms may carry an escape sequence a terminal or mail client would act on."""
     text = render_text(f"{kind.template_prefix}.subject.txt", context)
-    return " ".join(text.split())
+    return _CONTROL_CHARACTERS.sub("", " ".join(text.split()))
 
 
 def render_type(

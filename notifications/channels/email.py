@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
+from django.utils.encoding import punycode
 
 from ..conf import conf
 from ..mailapi import deserialize_message
@@ -262,8 +263,16 @@ _IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0a3c4e-7f65-4c5e-9a55-7c1f4e0d2b61")
 
 
 def sender_domain() -> str:
-    """The domain of the notification sender's address."""
-    return parseaddr(conf.FROM_EMAIL)[1].rpartition("@")[2]
+    """The domain of the notification sender's address, in the ASCII form
+    (IDNA) Django's mailers write in From: a Message-ID or Feedback-ID must be
+    ASCII, and names the domain as the headers it goes with do."""
+    domain = parseaddr(conf.FROM_EMAIL)[1].rpartition("@")[2]
+    if domain.isascii():
+        return domain
+    try:
+        return punycode(domain)
+    except UnicodeError:
+        return ""
 
 
 def message_id_of(message: EmailMultiAlternatives) -> str:

@@ -10,6 +10,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.conf import conf
 from notifications.dispatch import (
     notifications_claim_due,
     notifications_release_expired_leases,
@@ -441,3 +442,62 @@ def test_a_task_stops_claiming_batches_when_its_time_is_up(
 
     assert handled == 1  # one batch, then the budget was spent
     assert woken, "the rest is handed to a new task"
+
+
+def test_a_sender_whose_domain_is_internationalised_names_it_in_ascii(
+    outbox_mailers, smtp_sink, alice, bob, deliver, settings
+):
+    """The Message-ID and Feedback-ID carry the sender's domain as From does,
+    in its ASCII form: a header in Unicode cannot be written, and every email
+    would wait for retries that can never succeed."""
+    settings.NOTIFICATIONS = {
+        **settings.NOTIFICATIONS,
+        "FROM_EMAIL": "Site <noreply@bücher.example>",
+        "FEEDBACK_ID_SENDER": "",
+    }
+    Wave.objects.create(actor=bob, target=alice)
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert Notification.objects.get().status == Status.SENT
+    assert received.header("From") == "Site <noreply@xn--bcher-kva.example>"
+    assert received.header("Message-ID").endswith("@xn--bcher-kva.example>")
+    assert received.header("Feedback-ID").endswith(":xn--bcher-kva.example")
+
+
+def test_a_site_whose_host_is_internationalised_links_to_it_in_ascii(
+    outbox_mailers, smtp_sink, alice, bob, deliver, settings
+):
+    """List-Unsubscribe holds an URI (RFC 2369): the host in its ASCII form,
+    as every link is. The name the site signs with stays as people read it."""
+    settings.NOTIFICATIONS = {
+        **settings.NOTIFICATIONS,
+        "SITE_URL": "https://bücher.example:8443",
+        "SITE_NAME": "",
+    }
+    Wave.objects.create(actor=bob, target=alice)
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.header("List-Unsubscribe").startswith(
+        "<https://xn--bcher-kva.example:8443/notifications/unsubscribe/"
+    )
+    assert "https://xn--bcher-kva.example:8443/people/bob/" in received.part("text/plain")
+    assert conf.SITE_NAME == "bücher.example"
+
+
+def test_control_characters_in_a_name_do_not_reach_the_subject(
+    outbox_mailers, smtp_sink, alice, deliver
+):
+    """A name set outside the site's forms may hold an escape sequence."""
+    mallory = UserFactory(username="mal\x1b[2Jlory\x00", email="m@example.com")
+    Wave.objects.create(actor=mallory, target=alice)
+
+    deliver()
+
+    [received] = smtp_sink.messages
+    assert received.header("Subject") == "mal[2Jlory waved at you"
+    head = received.raw.split(b"\r\n\r\n")[0]
+    assert not any(byte < 32 and byte not in (9, 10, 13) for byte in head)

@@ -261,6 +261,18 @@ def _check_webhook(esp: Esp) -> list[checks.CheckMessage]:
                 id="notifications.W024",
             )
         )
+    if esp.key == "amazon_ses" and not conf.SNS_TOPIC_ARNS:
+        # A genuine AWS signature proves only that SNS sent the message, and
+        # anyone can create a topic: the topic is what says it is ours.
+        errors.append(
+            checks.Warning(
+                "NOTIFICATIONS['SNS_TOPIC_ARNS'] is empty: the Amazon SES webhook accepts "
+                "messages from any SNS topic, so whoever holds its credentials can publish "
+                "bounces through a topic of their own.",
+                hint="List the ARNs of your SES event topics (env NOTIFICATIONS_SNS_TOPIC_ARNS).",
+                id="notifications.W029",
+            )
+        )
     return errors
 
 

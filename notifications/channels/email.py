@@ -279,7 +279,14 @@ def message_id_of(message: EmailMultiAlternatives) -> str:
     """The id the provider knows the sent message by: the ESP's, or our Message-ID."""
     status = getattr(message, "anymail_status", None)
     if status is not None and status.message_id:
-        return str(status.message_id)
+        if not isinstance(status.message_id, set | frozenset):
+            return str(status.message_id)
+        # An ESP that gives each recipient an id of its own (Mailjet, Mandrill,
+        # Postal) reports a set: the row keeps the first recipient's, in the
+        # order sent, so that their events find it and staff can search by it.
+        for recipient in status.recipients.values():
+            if recipient.message_id:
+                return str(recipient.message_id)
     for name, value in message.extra_headers.items():
         if name.lower() == "message-id":
             return str(value)

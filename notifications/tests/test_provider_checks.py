@@ -79,6 +79,10 @@ def test_every_esp_anymail_ships_is_known():
 @pytest.mark.parametrize("esp", sorted(ESP_OPTIONS))
 def test_each_esp_with_its_settings_passes(settings, esp):
     use_esp(settings, esp)
+    settings.NOTIFICATIONS = {
+        **settings.NOTIFICATIONS,
+        "SNS_TOPIC_ARNS": ["arn:aws:sns:eu-west-1:123456789012:ses-events"],
+    }
 
     assert check_providers() == []
     assert delivery_esp() == tracking_esp() == ESPS[esp]
@@ -153,6 +157,14 @@ def test_a_missing_optional_signing_key_is_a_warning(settings, esp, key):
     use_esp(settings, esp)
     settings.ANYMAIL = {name: value for name, value in WEBHOOK_KEYS.items() if name != key}
     assert ids(check_providers()) == ["notifications.W024"]
+
+
+def test_the_amazon_ses_webhook_accepting_any_sns_topic_is_a_warning(settings):
+    """A genuine AWS signature says only that SNS sent the message: anyone
+    holding the webhook's credentials could publish through a topic of their own."""
+    use_esp(settings, "amazon_ses")
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SNS_TOPIC_ARNS": []}
+    assert ids(check_providers()) == ["notifications.W029"]
 
 
 def test_the_tracking_esp_of_an_smtp_relay_is_checked(settings):

@@ -182,6 +182,30 @@ def test_unsubscribe_at_postmark_suppresses_with_reason_unsubscribed(client) -> 
     assert suppression.reason == Suppression.Reason.UNSUBSCRIBED
 
 
+def test_an_unsubscribe_naming_only_the_message_suppresses_its_recipient(client) -> None:
+    """Postmark has reported unsubscribes without an Email field (Anymail
+    issue 447): the row the message id names says who it was."""
+    message_id = "5555555-5555555-5555-5555555"
+    row = sent_notification(to_address="quiet@example.com", message_id=message_id)
+    event = {
+        "RecordType": "Bounce",
+        "Type": "Unsubscribe",
+        "TypeCode": 16,
+        "ID": 42,
+        "MessageID": message_id,
+        "Description": "The recipient unsubscribed.",
+        "BouncedAt": "2026-11-30T10:00:00Z",
+        "MessageStream": "outbound",
+    }
+
+    assert post(client, POSTMARK_URL, event, **AUTH).status_code == 200
+
+    row.refresh_from_db()
+    assert row.delivery_status == "unsubscribed"
+    suppression = Suppression.objects.get()
+    assert (suppression.address, suppression.reason) == ("quiet@example.com", "unsubscribed")
+
+
 def test_soft_bounce_is_recorded_but_does_not_suppress(client) -> None:
     row = sent_notification(
         to_address="full.mailbox@example.com", message_id="0f3a1c1e-5b8e-4a9c-9d8f-2b1c9a7e4d11"

@@ -234,6 +234,10 @@ def tracking_event_record(*, event: AnymailTrackingEvent, esp_name: str) -> Trac
             if status == EventType.BOUNCED and reason is None:
                 status = EventType.DEFERRED  # a soft bounce: the ESP keeps trying
             _advance_delivery_status(notification=notification, event_type=status)
+        # An event that names only the message (Postmark has sent
+        # unsubscribes without an address) is about the row's one recipient.
+        if not recipient and notification is not None and "," not in notification.to_address:
+            recipient = notification.to_address
         if reason and recipient:
             suppression_add(
                 address=recipient,

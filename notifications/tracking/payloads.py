@@ -12,6 +12,7 @@ touches the database.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,8 @@ from django.http.request import RawPostDataException
 from django.utils import timezone
 
 from ..providers import Body, Esp
+
+logger = logging.getLogger(__name__)
 
 # What Anymail raises when a payload is not what its parser expects (and
 # AnymailAPIError/AnymailConfigurationError for an SNS message or an event
@@ -205,6 +208,10 @@ def check_event(event: Any) -> None:
         if not isinstance(timestamp, datetime) or timezone.is_naive(timestamp):
             raise PayloadError("the timestamp is not a date and time")
         if not EARLIEST <= timestamp <= timezone.now() + FUTURE_SLACK:
-            raise PayloadError(f"an absurd timestamp ({timestamp:%Y-%m-%d})")
+            # The event itself still counts: Anymail reads some of Brevo's
+            # times in seconds as milliseconds (1970), and a bounce refused
+            # for its date would never be sent again. It is kept without one.
+            logger.warning("Kept an event without its absurd timestamp (%s)", timestamp)
+            event.timestamp = None
     if event.esp_event is not None and not hasattr(event.esp_event, "lists"):
         value_problem(event.esp_event)

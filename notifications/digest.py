@@ -30,7 +30,7 @@ from .conf import conf
 from .enqueue.rows import build_row
 from .enqueue.wakeup import wake_on_commit
 from .models import Notification
-from .preferences import DIGEST_CATEGORY, Mode, preference_mode
+from .preferences import DIGEST_CATEGORY, Mode, digest_for_the_excess, preference_mode
 from .recipients import recipient_address, recipient_timezone
 from .rendering import render_subject
 from .timing import digest_day
@@ -151,7 +151,9 @@ def digest_create(*, user: Any, day: date) -> Notification | None:
     Returns the new queued row, or None when nothing is held, the user has no
     address, or `day`'s digest already exists. The held rows become
     ``cancelled`` ("included in digest #<id>") in the same transaction; held
-    rows of a category the user has turned off since are cancelled for that.
+    rows of a category the user has turned off since are cancelled for that,
+    and so are the rows the hourly limit held when the user has turned the
+    digest off.
     """
     if not recipient_address(user):
         return None
@@ -176,6 +178,16 @@ def digest_create(*, user: Any, day: date) -> Notification | None:
                 category=category,
                 reason=transitions.reason_category_off(category),
             )
+        if not digest_for_the_excess(user_id=user.pk):
+            over_limit = transitions.cancel_held(
+                recipient_id=user.pk, reason=transitions.REASON_DIGEST_OFF, over_limit_only=True
+            )
+            if over_limit:
+                rows = list(
+                    Notification.objects.filter(pk__in=[pk for pk, _ in rows], status=Status.HELD)
+                    .order_by("created_at", "id")
+                    .values_list("id", "category")
+                )
         held = [pk for pk, category in rows if category not in turned_off]
         if not held:
             return None

@@ -32,9 +32,16 @@ class PreferencesForm(forms.Form):
         label=_("Until"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
 
-    def __init__(self, *args: Any, categories: list[Category], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, categories: list[Category], hourly_limit: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.categories = categories
+        self.hourly_limit = hourly_limit
+        if hourly_limit:
+            self.fields["digest_for_the_excess"] = forms.BooleanField(
+                label=_("Gather the rest in the daily digest"), required=False
+            )
         labels = dict(Preference.Mode.choices)
         for category in categories:
             for channel in category_channels(category) or (Channel.EMAIL,):
@@ -55,6 +62,14 @@ class PreferencesForm(forms.Form):
         start, end = data.get("quiet_start"), data.get("quiet_end")
         if (start is None) != (end is None):
             raise forms.ValidationError(_("Give both a start and an end for quiet hours."))
+        for category in self.categories:
+            in_app = category.key + IN_APP_SUFFIX
+            if data.get(category.key) == Preference.Mode.UNSEEN and data.get(in_app) == "off":
+                # Nothing would ever be seen in the app: every email would wait, then go.
+                self.add_error(
+                    category.key,
+                    _("“Only if I haven't seen it in the app” needs the app turned on."),
+                )
         return data
 
     def category_rows(self) -> list[dict[str, Any]]:

@@ -7,10 +7,12 @@ on (the default) or off. Transactional mail (password resets, error reports)
 has no preference: it is always sent, unless its address cannot receive mail
 at all.
 
-The daily digest email has a category of its own, ``digest``. It is not a
-choice on the preferences page (choosing "daily digest" for a category is what
-subscribes to it), but its one-click unsubscribe link names it: turning the
-digest off turns off every category the person gets by digest.
+The daily digest email has a category of its own, ``digest``. Choosing
+"daily digest" for a category is what subscribes to it; emails over the
+hourly limit go to it too, unless the person said not to (the preferences
+page, stored as the ``digest`` category turned off). Its one-click
+unsubscribe link names it: turning the digest off turns off every category
+the person gets by digest, and emails over the limit are then not sent.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ def preference_set(
         Preference.objects.filter(user=user, channel=Channel.EMAIL, mode=Mode.DIGEST).update(
             mode=Mode.OFF
         )
+        digest_for_the_excess_set(user=user, wanted=False)
         return None
     if mode not in channel_modes(category=kind_category, channel=channel):
         raise ValueError(f"{mode!r} is not a mode of {category!r} on {channel!r}")
@@ -114,6 +117,24 @@ def preference_set(
         user=user, category=category, channel=channel, defaults={"mode": mode}
     )
     return preference
+
+
+def digest_for_the_excess(*, user_id: Any) -> bool:
+    """Whether emails over the hourly limit wait for `user_id`'s daily digest
+    (the default), or are not sent."""
+    return not Preference.objects.filter(
+        user_id=user_id, category=DIGEST_CATEGORY, channel=Channel.EMAIL, mode=Mode.OFF
+    ).exists()
+
+
+def digest_for_the_excess_set(*, user: AbstractBaseUser, wanted: bool) -> None:
+    mine = Preference.objects.filter(user=user, category=DIGEST_CATEGORY, channel=Channel.EMAIL)
+    if wanted:
+        mine.delete()
+    elif not mine.filter(mode=Mode.OFF).exists():
+        Preference.objects.update_or_create(
+            user=user, category=DIGEST_CATEGORY, channel=Channel.EMAIL, defaults={"mode": Mode.OFF}
+        )
 
 
 def preferences_update(
@@ -132,12 +153,16 @@ def preferences_page_save(
     in_app: dict[str, str],
     quiet_start: time | None,
     quiet_end: time | None,
+    digest_for_the_excess: bool | None = None,
 ) -> None:
-    """Everything the preferences page sets, all or nothing."""
+    """Everything the preferences page sets, all or nothing
+    (`digest_for_the_excess` None: the page did not ask, there is no limit)."""
     with transaction.atomic():
         preferences_update(user=user, modes=email, channel=Channel.EMAIL)
         preferences_update(user=user, modes=in_app, channel=Channel.IN_APP)
         quiet_hours_set(user=user, start=quiet_start, end=quiet_end)
+        if digest_for_the_excess is not None:
+            digest_for_the_excess_set(user=user, wanted=digest_for_the_excess)
 
 
 def preferences_for(*, user: AbstractBaseUser, channel: str = Channel.EMAIL) -> dict[str, str]:

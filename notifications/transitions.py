@@ -116,6 +116,7 @@ REASON_NO_ADDRESS = "the recipient has no email address"
 REASON_WORKER_LOST_TOO_OFTEN = "gave up: the worker stopped while sending, too many times"
 REASON_OBSOLETE = "obsolete"
 REASON_SEEN_IN_APP = "seen in the app before the email was due"
+REASON_DIGEST_OFF = "over the hourly limit, and the recipient turned the daily digest off"
 
 
 def _reason(text: str) -> str:
@@ -269,8 +270,15 @@ def fold_into_digest(*, ids: Iterable[int], digest_id: int) -> int:
     )
 
 
-def cancel_held(*, recipient_id: int | None, reason: str, category: str | None = None) -> int:
-    """held → cancelled for one recipient (optionally one category of theirs).
+def cancel_held(
+    *,
+    recipient_id: int | None,
+    reason: str,
+    category: str | None = None,
+    over_limit_only: bool = False,
+) -> int:
+    """held → cancelled for one recipient (optionally one category of theirs,
+    or only the rows the hourly limit held).
 
     `recipient_id=None` means the held rows whose recipient was deleted.
     """
@@ -282,6 +290,8 @@ def cancel_held(*, recipient_id: int | None, reason: str, category: str | None =
     )
     if category is not None:
         held = held.filter(category=category)
+    if over_limit_only:
+        held = held.filter(status_reason__startswith=HELD_BY_LIMIT)
     return held.update(
         status=Status.CANCELLED, status_reason=_reason(reason), updated_at=timezone.now()
     )

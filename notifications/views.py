@@ -43,11 +43,13 @@ from .preferences import (
     UnknownCategory,
     configurable_categories,
     configurable_category,
+    digest_for_the_excess,
     preference_mode,
     preference_set,
     preferences_for,
     preferences_page_save,
 )
+from .recipients import recipient_timezone
 from .selectors import heartbeat_age, notifications_oldest_due_age
 from .templatetags.notifications_tags import bell_context
 from .timing import quiet_hours_of
@@ -120,8 +122,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
     """Choose, per category, how email comes and whether it shows in the app;
     and optional quiet hours."""
     categories = configurable_categories()
+    limit = conf.HOURLY_LIMIT or None
     if request.method == "POST":
-        form = PreferencesForm(request.POST, categories=categories)
+        form = PreferencesForm(request.POST, categories=categories, hourly_limit=limit)
         if form.is_valid():
             preferences_page_save(
                 user=request.user,
@@ -129,12 +132,20 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 in_app=form.modes(Channel.IN_APP),
                 quiet_start=form.cleaned_data["quiet_start"],
                 quiet_end=form.cleaned_data["quiet_end"],
+                digest_for_the_excess=form.cleaned_data.get("digest_for_the_excess"),
             )
             messages.success(request, _("Your notification preferences were saved."))
             return redirect("notifications:preferences")
     else:
-        form = PreferencesForm(categories=categories, initial=_preferences_initial(request.user))
-    return render_page(request, "notifications/pages/preferences.html", {"form": form})
+        form = PreferencesForm(
+            categories=categories, hourly_limit=limit, initial=_preferences_initial(request.user)
+        )
+    context = {
+        "form": form,
+        "time_zone": recipient_timezone(request.user).key,
+        "digest_hour": conf.DIGEST_HOUR,
+    }
+    return render_page(request, "notifications/pages/preferences.html", context)
 
 
 @login_required
@@ -208,6 +219,7 @@ def _preferences_initial(user: Any) -> dict[str, Any]:
     quiet = quiet_hours_of(user_id=user.pk)
     if quiet is not None:
         initial.update(quiet_start=quiet.start, quiet_end=quiet.end)
+    initial["digest_for_the_excess"] = digest_for_the_excess(user_id=user.pk)
     return initial
 
 

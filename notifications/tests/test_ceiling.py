@@ -196,3 +196,60 @@ def test_the_base_template_offers_a_dark_colour_scheme(alice):
         "testapp/email/waved.html", {**kind.sample_context(), "recipient": alice}
     )
     assert "@media (prefers-color-scheme: dark)" in html
+
+
+def test_the_digest_s_one_click_link_also_stops_digests_of_the_excess(
+    limit, outbox_mailers, alice, bob
+):
+    """Someone who never chose a digest gets one for what the hourly limit
+    held: its one-click link must stop that digest too (RFC 8058), while the
+    emails they chose still come."""
+    from notifications.preferences import digest_for_the_excess, preference_mode
+    from notifications.tokens import unsubscribe_url
+    from notifications.transitions import REASON_DIGEST_OFF
+
+    for n in range(5):
+        note(bob, alice, n)
+    url = unsubscribe_url(user_id=alice.pk, category="digest").removeprefix("http://testserver")
+
+    response = Client(enforce_csrf_checks=True).post(
+        url, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 200
+    assert not digest_for_the_excess(user_id=alice.pk)
+    assert preference_mode(user_id=alice.pk, category="notes") == "immediately"
+    assert send_daily_digests() == 0
+    held = Notification.objects.filter(status_reason=REASON_DIGEST_OFF)
+    assert list(held.values_list("status", flat=True)) == [Status.CANCELLED] * 2
+    assert Notification.objects.filter(status=Status.QUEUED).count() == 3
+
+
+def test_the_preferences_page_says_what_the_limit_does_and_turns_the_digest_of_the_excess_off(
+    limit, alice, client
+):
+    from notifications.preferences import digest_for_the_excess, preferences_for
+
+    client.force_login(alice)
+    url = reverse("notifications:preferences")
+    page = client.get(url).content.decode()
+    assert "At most 3 notification emails reach you in one hour." in page
+    assert re.search(r'name="digest_for_the_excess"[^>]*checked', page)
+    choices = dict.fromkeys(preferences_for(user=alice), "immediately")
+
+    assert client.post(url, choices).status_code == 302  # the box left unticked
+    assert not digest_for_the_excess(user_id=alice.pk)
+    for n in range(5):
+        note(UserFactory(username=f"n{n}"), alice, n)
+    send_daily_digests()
+    assert not Notification.objects.filter(kind="digest").exists()
+
+    client.post(url, {**choices, "digest_for_the_excess": "on"})
+    assert digest_for_the_excess(user_id=alice.pk)
+
+
+def test_no_limit_no_question_about_the_excess(settings, alice, client):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "HOURLY_LIMIT": 0}
+    client.force_login(alice)
+    page = client.get(reverse("notifications:preferences")).content.decode()
+    assert "digest_for_the_excess" not in page

@@ -121,7 +121,7 @@ def test_preferences_page_offers_every_non_transactional_category(alice, client)
     assert f"{NOTES}__in_app" not in form.fields
     content = response.content.decode()
     assert "Daily digest" in content
-    assert "password resets, are always sent" in content
+    assert "password resets, are not notifications" in content
 
 
 def test_preferences_page_shows_the_current_choices(alice, client) -> None:
@@ -330,3 +330,26 @@ def test_mail_without_a_recipient_account_is_checked_against_suppressions_only()
 
     suppression_add(address="ops@example.com", reason=Reason.BOUNCED)
     assert block(report).status == Status.SUPPRESSED
+
+
+def test_only_if_unseen_needs_the_app_turned_on(alice, client) -> None:
+    """Nothing would ever be seen in the app: every email would wait, then go."""
+    client.force_login(alice)
+    choices = dict.fromkeys(preferences_for(user=alice), Mode.IMMEDIATELY)
+
+    response = client.post(
+        reverse("notifications:preferences"),
+        {**choices, WAVES: Mode.UNSEEN, f"{WAVES}__in_app": "off"},
+    )
+
+    assert response.status_code == 200
+    assert "needs the app turned on" in response.content.decode()
+    assert not Preference.objects.exists()
+
+
+def test_the_page_names_the_time_zone_quiet_hours_are_in(alice, client) -> None:
+    client.force_login(alice)
+    page = client.get(reverse("notifications:preferences")).content.decode()
+    from notifications.recipients import recipient_timezone
+
+    assert f"in your own time zone ({recipient_timezone(alice).key})" in page

@@ -6,10 +6,13 @@ import hashlib
 from dataclasses import dataclass
 
 from axes.helpers import get_client_ip_address
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 LOCKED_OUT_STATUS = 429
 
@@ -18,6 +21,27 @@ def login_username(request: HttpRequest, credentials: dict | None) -> str:
     """The username an attempt targets, as one account: usernames ignore case."""
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     return str(username).strip().lower()[:150]
+
+
+def failure_limit(request: HttpRequest, credentials: dict | None) -> int:
+    """Failed sign-ins before signing in pauses: LOGIN_FAILURE_LIMIT for one
+    account (from anywhere), LOGIN_FAILURE_LIMIT_PER_CLIENT for one client
+    address (all accounts together).
+
+    django-axes counts both and compares the larger with one limit, so one
+    limit for both would let ten mistakes on one account, say a family
+    sharing a home network, lock every account signing in from there.
+    """
+    username = login_username(request, credentials)
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = (
+        AccessAttempt.objects.filter(username=username, attempt_time__gte=since).aggregate(
+            total=Sum("failures_since_start")
+        )["total"]
+        or 0
+    )
+    per_account = settings.LOGIN_FAILURE_LIMIT
+    return per_account if failures >= per_account else settings.LOGIN_FAILURE_LIMIT_PER_CLIENT
 
 
 def lockout_response(

@@ -2,7 +2,9 @@
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -21,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import avatars, selectors, services
 from .exceptions import AccountsError, SelfFollowError
 from .forms import PasswordResetForm, ProfileForm, SignupForm
-from .throttling import password_reset_allowed
+from .throttling import login_username, password_reset_allowed
 
 
 def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -168,3 +170,14 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
         if not password_reset_allowed(self.request, email=form.cleaned_data["email"]):
             return render(self.request, "registration/password_reset_throttled.html", status=429)
         return super().form_valid(form)
+
+
+class LockLiftingPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's new-password step, which also lifts a sign-in lockout of the
+    account: the lockout page offers a reset, and whoever completes one has
+    shown they read the account's email."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        axes_reset(username=login_username(self.request, {"username": form.user.get_username()}))
+        return response

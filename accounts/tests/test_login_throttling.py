@@ -45,10 +45,20 @@ def test_the_lockout_follows_the_account_whatever_the_case_and_the_address():
     assert attempt(Client(), "Alice", PASSWORD, ip="192.0.2.99").status_code == 429
 
 
+def test_ten_mistakes_on_one_account_do_not_lock_the_others_signing_in_from_there():
+    """A family, an office: one address, several people."""
+    UserFactory(username="alice")
+    UserFactory(username="carol")
+    for _ in range(10):
+        attempt(Client(), "carol", "wrong")
+    assert attempt(Client(), "carol", PASSWORD).status_code == 429
+    assert attempt(Client(), "alice", PASSWORD).status_code == 302
+
+
 def test_one_client_guessing_many_accounts_is_locked_out_too():
     UserFactory(username="carol")
     client = Client()
-    for number in range(10):
+    for number in range(50):
         attempt(client, f"victim{number}", "wrong")
     response = attempt(client, "carol", PASSWORD)
     assert response.status_code == 429
@@ -87,3 +97,29 @@ def test_the_admin_sign_in_is_throttled_the_same_way():
         client.post(admin_login, {"username": "boss", "password": "wrong"})
     response = client.post(admin_login, {"username": "boss", "password": PASSWORD})
     assert response.status_code == 429
+
+
+def test_a_completed_password_reset_lifts_the_lockout_of_the_account():
+    """The lockout page offers a reset: finishing one signs in again."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    alice = UserFactory(username="alice")
+    for _ in range(10):
+        attempt(Client(), "alice", "wrong")
+    assert attempt(Client(), "alice", PASSWORD).status_code == 429
+
+    client = Client()
+    uid = urlsafe_base64_encode(force_bytes(alice.pk))
+    token = default_token_generator.make_token(alice)
+    form_page = client.get(
+        reverse("accounts:password_reset_confirm", args=[uid, token]), follow=True
+    )
+    new = "a-new-and-long-passphrase-42"
+    done = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
+    )
+
+    assert done.status_code == 302
+    assert attempt(Client(), "alice", new).status_code == 302

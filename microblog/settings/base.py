@@ -125,7 +125,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # proxies append to X-Forwarded-For, so the client's own address is used.
 from datetime import timedelta  # noqa: E402
 
-AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+# Failed sign-ins for one account, and from one client address for all
+# accounts together, before signing in pauses (accounts.throttling).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_LIMIT_PER_CLIENT = env.int("LOGIN_FAILURE_LIMIT_PER_CLIENT", default=50)
+AXES_FAILURE_LIMIT = "accounts.throttling.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"

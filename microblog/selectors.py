@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.shortcuts import get_object_or_404
 
 from accounts.models import Follow, User
 
@@ -29,6 +30,11 @@ def timeline_home(*, user: User) -> QuerySet[Post]:
 def timeline_explore() -> QuerySet[Post]:
     """Everyone's posts, newest first."""
     return _visible_posts().order_by("-created_at", "-id")
+
+
+def post_get(*, pk: int) -> Post:
+    """One post whose author is active, or Http404."""
+    return get_object_or_404(_visible_posts(), pk=pk)
 
 
 def posts_by_author(*, author: User) -> QuerySet[Post]:

@@ -17,7 +17,13 @@ from accounts import selectors as people
 from .forms import PeopleSearchForm, PostForm
 from .models import Post
 from .pagination import paginate
-from .selectors import mentionable_users, posts_by_author, timeline_explore, timeline_home
+from .selectors import (
+    mentionable_users,
+    post_get,
+    posts_by_author,
+    timeline_explore,
+    timeline_home,
+)
 from .services import post_create
 
 
@@ -74,6 +80,17 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         request,
         "accounts/profile.html",
         {"person": person, **_posts_page(request, posts_by_author(author=person))},
+    )
+
+
+def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One post on a page of its own: where a mention's email and feed item
+    lead, however many posts its author writes after it."""
+    post = post_get(pk=pk)
+    return render(
+        request,
+        "microblog/post.html",
+        {"post": post, "mentionable": mentionable_users(posts=[post])},
     )
 
 

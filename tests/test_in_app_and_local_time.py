@@ -61,7 +61,7 @@ def test_a_mention_shows_in_the_feed_linking_to_the_post(alice, bob):
     post = post_create(author=bob, body="lunch @alice?")
     [entry] = signed_in(alice).get(reverse("notifications:feed")).context["entries"]
     assert entry.html == "bob mentioned you: “lunch @alice?”"
-    assert entry.url.endswith(f"#post-{post.pk}")
+    assert entry.url == f"/p/{post.pk}/"
 
 
 def test_every_page_has_the_bell_with_the_unread_count(alice, bob):

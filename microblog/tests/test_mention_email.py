@@ -23,8 +23,8 @@ def test_a_mention_emails_the_mentioned_user_once_with_the_post(
     assert received.envelope_to == ["alice@example.com"]
     assert received.header("Subject") == "bob mentioned you"
     assert "Lunch, @alice?" in received.part("text/plain")
-    assert f"#post-{post.pk}" in received.part("text/plain")
-    assert "http://testserver/u/bob/" in received.part("text/html")
+    assert f"http://testserver/p/{post.pk}/" in received.part("text/plain")
+    assert f'href="http://testserver/p/{post.pk}/"' in received.part("text/html")
     assert Notification.objects.get().kind == "mention"
 
 

@@ -150,3 +150,26 @@ def test_post_admin_pages(admin_client):
     assert (
         admin_client.get(reverse("admin:microblog_post_change", args=[post.pk])).status_code == 200
     )
+
+
+def test_a_post_has_a_page_of_its_own_that_every_post_links_to(client):
+    """Where a mention leads: still the post after its author wrote twenty more."""
+    alice = UserFactory(username="alice")
+    post = PostFactory(author=UserFactory(username="bob"), body="hello @alice")
+    for n in range(25):
+        PostFactory(author=post.author, body=f"later {n}")
+
+    page = client.get(f"/p/{post.pk}/")
+
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "hello" in content and f'href="{alice.get_absolute_url()}"' in content
+    assert "More from @bob" in content
+    profile = client.get("/u/bob/").content.decode()
+    assert f'href="/p/{Post.objects.order_by("-id")[0].pk}/"' in profile
+
+
+def test_the_page_of_an_unknown_post_or_of_a_deactivated_author_is_404(client):
+    post = PostFactory(author=UserFactory(username="gone", is_active=False))
+    assert client.get(f"/p/{post.pk}/").status_code == 404
+    assert client.get("/p/999999/").status_code == 404

@@ -33,7 +33,7 @@ def default_time_zone() -> str:
 
 username_validator = RegexValidator(
     r"^[A-Za-z0-9_.-]+\Z",
-    _("Use only letters, digits and the characters _ . -"),
+    _("Use only Latin letters (a-z), digits and the characters _ . -"),
 )
 
 
@@ -62,7 +62,7 @@ class User(AbstractUser):
         max_length=USERNAME_MAX_LENGTH,
         unique=True,
         validators=[MinLengthValidator(3), username_validator],
-        help_text=_("3 to 30 letters, digits and _ . - only."),
+        help_text=_("3 to 30 Latin letters (a-z), digits and _ . - only."),
         error_messages={"unique": _("That username is taken.")},
     )
     email = models.EmailField(

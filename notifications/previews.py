@@ -34,10 +34,19 @@ EMAIL_HTML_POLICY = {
 }
 
 
-def email_html_response(html: str) -> HttpResponse:
+# The same, for a page whose links open in tabs of their own (target="_blank"):
+# the tabs leave the sandbox, the page itself stays in it.
+EMAIL_HTML_POLICY_LINKS_OPEN = {
+    **EMAIL_HTML_POLICY,
+    "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
+}
+
+
+def email_html_response(html: str, *, links_open: bool = False) -> HttpResponse:
     """The email HTML as a page that may only be framed by this site."""
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response._csp_config = EMAIL_HTML_POLICY  # what django.views.decorators.csp sets
+    # What django.views.decorators.csp sets.
+    response._csp_config = EMAIL_HTML_POLICY_LINKS_OPEN if links_open else EMAIL_HTML_POLICY
     response["X-Frame-Options"] = "SAMEORIGIN"
     return response
 

@@ -87,3 +87,25 @@ def test_models_and_migrations_agree():
         "makemigrations", "--check", "--dry-run", DJANGO_SETTINGS_MODULE="microblog.settings.test"
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_warning_of_django_s_is_logged_once_with_debug_on():
+    """Django's default console handler printed each one a second time."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, logging; django.setup();"
+            " logging.getLogger('django.request').warning('Not Found: /nowhere/')",
+        ],
+        cwd=BASE_DIR,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+            "DJANGO_SETTINGS_MODULE": "microblog.settings.base",
+            "DEBUG": "true",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stderr.count("Not Found: /nowhere/") == 1, result.stderr

@@ -39,7 +39,33 @@ def test_message_page_shows_headers_text_and_sandboxed_html(client, maildir, deb
     assert response.status_code == 200
     assert "alice@example.com" in response.text
     assert "Hello alice" in response.text
-    assert f'sandbox src="/dev/inbox/{maildir}/html/"' in response.text
+    assert (
+        f'sandbox="allow-popups allow-popups-to-escape-sandbox" src="/dev/inbox/{maildir}/html/"'
+        in response.text
+    )
+
+
+@pytest.mark.django_db
+def test_the_links_of_a_message_can_be_followed(client, settings, tmp_path, debug):
+    """A newcomer clicks "Unsubscribe" or a reset link in the dev inbox: the
+    text part's links are links, the HTML part's open in a tab of their own."""
+    settings.DEV_INBOX_MAILDIR = tmp_path / "mail"
+    message = EmailMessage()
+    message["Subject"] = "Reset your password"
+    message.set_content("Choose a new one: http://127.0.0.1:8000/accounts/password/reset/x/y/\n")
+    message.add_alternative(
+        '<html><head><title>t</title></head><body><a href="http://127.0.0.1:8000/u/bob/">bob</a>'
+        "</body></html>",
+        subtype="html",
+    )
+    key = mailbox.Maildir(settings.DEV_INBOX_MAILDIR).add(message)
+
+    page = client.get(f"/dev/inbox/{key}/").text
+    html = client.get(f"/dev/inbox/{key}/html/")
+
+    assert '<a href="http://127.0.0.1:8000/accounts/password/reset/x/y/"' in page
+    assert html.text.startswith('<html><head><base target="_blank"><title>')
+    assert "sandbox allow-popups allow-popups-to-escape-sandbox" in html["Content-Security-Policy"]
 
 
 @pytest.mark.django_db
@@ -129,3 +155,18 @@ def test_a_message_in_a_charset_python_does_not_know_still_shows(client, setting
 
     assert response.status_code == 200
     assert "hello there" in response.text
+
+
+@pytest.mark.django_db
+def test_every_page_leads_to_the_dev_inbox_and_the_reset_page_says_to_look_there(
+    client, maildir, debug
+):
+    assert 'href="/dev/inbox/"' in client.get("/explore/").text
+    done = client.get("/accounts/password/reset/sent/").text
+    assert 'read them in the <a href="/dev/inbox/">dev inbox</a>' in done
+
+
+@pytest.mark.django_db
+def test_without_debug_no_page_mentions_a_dev_inbox(client):
+    assert "/dev/inbox/" not in client.get("/explore/").text
+    assert "dev inbox" not in client.get("/accounts/password/reset/sent/").text

@@ -132,6 +132,7 @@ def test_amazon_ses_with_the_pinned_requirements_passes_the_production_checks():
         ANYMAIL_WEBHOOK_SECRET="webhook-user:a-long-random-webhook-password",
         EMAIL_PROVIDER="amazon_ses",
         AMAZON_SES_REGION="eu-west-1",
+        NOTIFICATIONS_SNS_TOPIC_ARNS="arn:aws:sns:eu-west-1:123456789012:ses-events",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

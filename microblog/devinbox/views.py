@@ -1,5 +1,6 @@
 """DEBUG-only pages that show what the local SMTP sink received."""
 
+import re
 from collections.abc import Callable
 from functools import wraps
 
@@ -53,4 +54,8 @@ def message_html(request: HttpRequest, key: str) -> HttpResponse:
     html = message.body("text/html") if message else None
     if html is None:
         raise Http404("This message has no HTML part.")
-    return email_html_response(html)
+    # Its links open in a tab of their own, as a mail client opens them: the
+    # frame is sandboxed, and a link followed inside it would show nothing.
+    head = re.search(r"<head[^>]*>", html, flags=re.IGNORECASE)
+    at = head.end() if head else 0
+    return email_html_response(f'{html[:at]}<base target="_blank">{html[at:]}', links_open=True)

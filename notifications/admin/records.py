@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -32,9 +33,18 @@ class SuppressionForm(forms.ModelForm):
         model = Suppression
         fields = ("address", "reason", "note", "source_event")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = _(
+            "Bounced and staff entries stop every email to the address, account emails "
+            "such as password resets included; complaints and unsubscribes stop "
+            "notifications only."
+        )
+
     def clean_address(self) -> str:
         # Stored as the list compares it, so unique that way.
         address = normalize_address(self.cleaned_data["address"])
+        validate_email(address)
         taken = Suppression.objects.filter(address__iexact=address)
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)

@@ -276,6 +276,20 @@ def test_a_suppression_added_by_staff_is_stored_lower_cased(staff_client):
     assert Suppression.objects.get().address == "bar@example.com"
 
 
+@pytest.mark.parametrize("address", ["not an email", "two@example.com, three@example.com"])
+def test_a_suppression_of_something_that_is_not_an_address_is_a_form_error(
+    staff_client, address
+):
+    response = staff_client.post(
+        reverse("admin:notifications_suppression_add"),
+        {"address": address, "reason": "manual", "note": ""},
+    )
+    assert response.status_code == 200
+    assert "Enter a valid email address." in response.text
+    assert "password resets included" in response.text  # what a staff entry blocks
+    assert not Suppression.objects.exists()
+
+
 # --- a project's own user model ---------------------------------------------------
 
 

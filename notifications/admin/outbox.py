@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.contrib import admin, messages
-from django.contrib.admin import ActionLocation
+from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -23,7 +22,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from ..actions import notification_cancel, notification_resend, notification_retry_now
 from ..estimates import EstimatingPaginator
 from ..explain import category_label, kind_label, moment_text, row_wait
 from ..models import EMAIL_KIND, DeliveryAttempt, Notification, TrackingEvent
@@ -35,12 +33,11 @@ from ..previews import (
     stored_html,
 )
 from ..suppression import same_address
-from ..transitions import reason_cancelled_by
 from ..types import UnknownNotificationType, registry
 from . import pages
+from .outbox_actions import OutboxActions
 
 Status = Notification.Status
-BOTH = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 # A search term that is a whole address ("alice@example.com") or a message ID
 # ("<abc@mail.example.com>"): one "@", no spaces.
@@ -113,7 +110,7 @@ class DueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(OutboxActions, admin.ModelAdmin):
     list_display = ("id", "status_and_reason", "type_and_address", "subject_line", "created")
     list_filter = ("status", DueFilter, KindFilter, ("created_at", admin.DateFieldListFilter))
     # An address (or a provider's message ID) is looked up exactly through
@@ -135,7 +132,6 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ("recipient",)
     # The rendered bodies and the message JSON are heavy: never in the list.
     list_per_page = 50
-    actions = ("retry_now", "cancel", "resend_as_new")
 
     class Media:
         css = {"all": ("notifications/admin.css",)}
@@ -324,31 +320,6 @@ class NotificationAdmin(admin.ModelAdmin):
         if not stored_html(obj):
             return "-"
         return email_html_iframe(reverse("admin:notifications_notification_html", args=[obj.pk]))
-
-    @admin.action(description=_("Retry now"), permissions=("change",), location=BOTH)
-    def retry_now(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        done = [notification_retry_now(notification=row) for row in queryset]
-        self._report(request, _("%d notification(s) queued for retry."), done)
-
-    @admin.action(description=_("Cancel"), permissions=("change",), location=BOTH)
-    def cancel(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        reason = reason_cancelled_by(request.user)
-        done = [notification_cancel(notification=row, reason=reason) for row in queryset]
-        self._report(request, _("%d notification(s) cancelled."), done)
-
-    @admin.action(description=_("Resend as new"), permissions=("change",), location=BOTH)
-    def resend_as_new(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        done = [notification_resend(notification=row) is not None for row in queryset]
-        self._report(request, _("%d new notification(s) queued."), done)
-
-    def _report(self, request: HttpRequest, said: str, done: list[bool]) -> None:
-        """How many rows an action changed, and how many their status left as they were."""
-        self.message_user(
-            request, said % sum(done), messages.SUCCESS if any(done) else messages.WARNING
-        )
-        if not all(done):
-            skipped = _("%d left as they were: the action does not apply to their status.")
-            self.message_user(request, skipped % done.count(False), messages.WARNING)
 
     # --- extra pages ------------------------------------------------------
 

@@ -212,11 +212,15 @@ def test_an_action_says_how_many_rows_their_status_left_as_they_were(staff_clien
     assert Notification.objects.count() == 3  # one copy: of the sent row
     # The first action's messages wait (its redirect was not followed).
     said = [str(message) for message in retried.wsgi_request._messages]
+    rechecked = (
+        " Each is checked against its recipient's preferences and the suppression list "
+        "again before it is sent, and may be cancelled or held for that."
+    )
     assert said == [
-        "1 new notification(s) queued.",
-        "1 left as they were: the action does not apply to their status.",
-        "0 notification(s) queued for retry.",
-        "1 left as they were: the action does not apply to their status.",
+        "1 new email queued." + rechecked,
+        "1 left as it was: the action does not apply to its status.",
+        "0 emails queued for retry." + rechecked,
+        "1 left as it was: the action does not apply to its status.",
     ]
 
 

@@ -66,7 +66,7 @@ class Stop:
 
 
 def reason_category_off(category: str) -> str:
-    return f"recipient turned off {category} notifications"
+    return f"recipient turned off {category} emails"
 
 
 # A held row's reason starts with one of these (explain.py tells them apart).

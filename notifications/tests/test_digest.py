@@ -83,7 +83,7 @@ def test_a_category_turned_off_after_queueing_is_cancelled_not_sent(
     assert smtp_sink.messages == []
     row = Notification.objects.get()
     assert row.status == Status.CANCELLED
-    assert row.status_reason == "recipient turned off waves notifications"
+    assert row.status_reason == "recipient turned off waves emails"
 
 
 # --- the daily digest -----------------------------------------------------------
@@ -220,7 +220,7 @@ def test_held_rows_of_a_category_turned_off_since_are_cancelled_not_digested(
     assert smtp_sink.messages == []
     row = Notification.objects.get()
     assert row.status == Status.CANCELLED
-    assert row.status_reason == "recipient turned off waves notifications"
+    assert row.status_reason == "recipient turned off waves emails"
 
 
 def test_the_digest_can_be_unsubscribed_in_one_click(

@@ -17,7 +17,10 @@ import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from notifications.recipients import recipient_timezone
 
 # Keep the @media (prefers-color-scheme: dark) rules, which cannot be inlined.
 _inliner = css_inline.CSSInliner(
@@ -56,3 +59,32 @@ def render_email(
     if html is not None:
         message.attach_alternative(html, "text/html")
     return message
+
+
+PASSWORD_CHANGED = EmailTemplates(
+    subject="registration/password_changed_subject.txt",
+    text="registration/password_changed_email.txt",
+    html="registration/password_changed_email.html",
+)
+
+
+def password_changed_notice_send(*, user: Any, when: Any) -> None:
+    """Tell `user` their password was changed (by them, on the settings page or
+    with a reset link, or by someone who has it): the way back is a reset.
+    Account mail: no preference stops it."""
+    path = reverse("accounts:password_reset")
+    zone = recipient_timezone(user)
+    with timezone.override(zone):
+        message = render_email(
+            templates=PASSWORD_CHANGED,
+            context={
+                "user": user,
+                "when": when,
+                "time_zone": zone.key,
+                "reset_url": f"{settings.SITE_URL}{path}",
+            },
+            language=getattr(user, "language", None),
+            from_email=None,
+            to=user.email,
+        )
+    message.send()

@@ -15,12 +15,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
 from . import avatars, selectors, services
+from .emails import password_changed_notice_send
 from .exceptions import AccountsError, SelfFollowError
 from .forms import PasswordResetForm, ProfileForm, SignupForm
 from .throttling import login_username, password_reset_allowed
@@ -180,4 +182,15 @@ class LockLiftingPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         axes_reset(username=login_username(self.request, {"username": form.user.get_username()}))
+        password_changed_notice_send(user=form.user, when=timezone.now())
+        return response
+
+
+class NoticingPasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, which also tells the person by email: if it
+    was not them, the email is how they find out, and a reset the way back."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        password_changed_notice_send(user=form.user, when=timezone.now())
         return response

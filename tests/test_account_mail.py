@@ -1,5 +1,6 @@
-"""The site's account mail (password resets) goes through the notifications outbox
-as transactional mail: sent by the worker, never unsubscribable, never held."""
+"""The site's account mail (password resets, and the notice that a password
+was changed) goes through the notifications outbox as transactional mail: sent
+by the worker, never unsubscribable, never held."""
 
 from __future__ import annotations
 
@@ -60,3 +61,53 @@ def test_the_ceiling_never_holds_account_mail(limit, outbox_mailers, alice, bob)
 
     reset = Notification.objects.get(kind="email")
     assert reset.status == Status.QUEUED and reset.transactional
+
+
+def test_a_password_change_is_told_by_email_in_the_person_s_language_and_zone(
+    outbox_mailers, smtp_sink, alice, deliver
+):
+    """If it was not them, the email is how they find out, and a reset the way back."""
+    from accounts.tests.factories import PASSWORD
+
+    alice.language, alice.timezone = "zh-hans", "Asia/Shanghai"
+    alice.save()
+    client = Client()
+    client.force_login(alice)
+    new = "a-new-and-long-passphrase-42"
+
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+
+    assert response.status_code == 302
+    row = Notification.objects.get(to_address="alice@example.com")
+    assert row.transactional
+    deliver()
+    [received] = smtp_sink.messages
+    assert received.header("Subject") == "你的 Microblog 密码已更改"
+    text = received.part("text/plain")
+    assert "Asia/Shanghai" in text
+    assert "http://testserver/accounts/password/reset/" in text
+    assert received.header("List-Unsubscribe") is None
+
+
+def test_a_password_set_with_a_reset_link_is_told_by_email_too(outbox_mailers, alice):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    client = Client()
+    uid = urlsafe_base64_encode(force_bytes(alice.pk))
+    form_page = client.get(
+        reverse(
+            "accounts:password_reset_confirm",
+            args=[uid, default_token_generator.make_token(alice)],
+        ),
+        follow=True,
+    )
+    new = "a-new-and-long-passphrase-42"
+    client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+
+    [row] = Notification.objects.filter(to_address="alice@example.com")
+    assert row.subject == "Your Microblog password was changed"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -28,6 +29,15 @@ from tests.support.processes import ManagedProcess
 collect_ignore = ["notifications"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True)
+def _a_fresh_cache() -> Iterator[None]:
+    """The sign-up and password-reset throttles count in the cache: no test
+    starts with another's counts."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def require(available: bool, what: str) -> None:

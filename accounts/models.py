@@ -46,7 +46,13 @@ class CaseInsensitiveUserManager(UserManager):
         NUL) finds nobody without a query: SQLite refuses a LIKE pattern of
         50,000 bytes and PostgreSQL a NUL character, each with an error.
         """
-        if "\x00" in username or len(username) > self.model.USERNAME_MAX_LENGTH:
+        if (
+            "\x00" in username
+            or len(username) > self.model.USERNAME_MAX_LENGTH
+            # No username has a letter outside ASCII, and PostgreSQL's
+            # case-insensitive match would take "al\u0131ce" (a dotless i) for "alice".
+            or not username.isascii()
+        ):
             return self.none()
         return self.filter(username__iexact=username)
 

@@ -3,6 +3,7 @@ account an attempt was for, and we give the locked-out page) and password
 reset requests (counted here, per address and per client, in the cache)."""
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 
 from axes.helpers import get_client_ip_address
@@ -18,9 +19,36 @@ LOCKED_OUT_STATUS = 429
 
 
 def login_username(request: HttpRequest, credentials: dict | None) -> str:
-    """The username an attempt targets, as one account: usernames ignore case."""
+    """The username an attempt targets, as one account: usernames ignore case.
+
+    Folded through upper case, as PostgreSQL's case-insensitive match folds:
+    "al\u0131ce" (a dotless i) and "alice" are one account to it, and must be one
+    count here.
+    """
     username = (credentials or {}).get("username") or request.POST.get("username", "")
-    return str(username).strip().lower()[:150]
+    return str(username).strip().upper().lower()[:150]
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a request comes from, as sign-in and reset throttling count it.
+
+    Without a proxy (PROXY_COUNT 0), the connection's. Behind PROXY_COUNT
+    proxies that each append the address they were reached from to
+    X-Forwarded-For, the entry the farthest of them appended: entries left of
+    it are whatever the client wrote, and are never believed.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.PROXY_COUNT
+    if not proxies:
+        return remote
+    header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    entries = [entry.strip() for entry in header.split(",") if entry.strip()]
+    if len(entries) < proxies:
+        return remote  # it did not come through all of them
+    try:
+        return str(ipaddress.ip_address(entries[-proxies]))
+    except ValueError:
+        return remote
 
 
 def failure_limit(request: HttpRequest, credentials: dict | None) -> int:
@@ -68,6 +96,9 @@ class Limit:
 # A person asks for a reset link once or twice; a script asks hundreds of times.
 RESETS_PER_ADDRESS = Limit(count=5, seconds=3600)
 RESETS_PER_CLIENT = Limit(count=20, seconds=3600)
+# Sign-up must say when an address already has an account; a script trying
+# addresses to learn which have one is held to a person's pace.
+SIGNUPS_PER_CLIENT = Limit(count=20, seconds=3600)
 
 
 def _hit(key: str, limit: Limit) -> bool:
@@ -87,8 +118,16 @@ def password_reset_allowed(request: HttpRequest, *, email: str) -> bool:
     The address counts whether or not an account has it, so the answer says
     nothing about which addresses are registered.
     """
-    address = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    # Folded as the database's case-insensitive match folds: with a long s
+    # (U+017F), "\u017fam@" is "sam@" to it.
+    address = hashlib.sha256(email.strip().upper().lower().encode()).hexdigest()
     client = get_client_ip_address(request) or "unknown"
     per_address = _hit(f"password-reset:address:{address}", RESETS_PER_ADDRESS)
     per_client = _hit(f"password-reset:client:{client}", RESETS_PER_CLIENT)
     return per_address and per_client
+
+
+def signup_allowed(request: HttpRequest) -> bool:
+    """Count a sign-up form sent from this client; False past the limit."""
+    client = get_client_ip_address(request) or "unknown"
+    return _hit(f"signup:client:{client}", SIGNUPS_PER_CLIENT)

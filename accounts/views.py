@@ -25,7 +25,7 @@ from . import avatars, selectors, services
 from .emails import password_changed_notice_send
 from .exceptions import AccountsError, SelfFollowError
 from .forms import PasswordResetForm, ProfileForm, SignupForm
-from .throttling import login_username, password_reset_allowed
+from .throttling import login_username, password_reset_allowed, signup_allowed
 
 
 def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -58,6 +58,8 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("timeline:home")
+    if request.method == "POST" and not signup_allowed(request):
+        return render(request, "accounts/signup_throttled.html", status=429)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -133,10 +135,18 @@ def unfollow(request: HttpRequest, username: str) -> HttpResponse:
     return _redirect_back(request, person.get_absolute_url())
 
 
+# Browsers send an Accept header of a few hundred characters.
+MAX_ACCEPT_LENGTH = 1024
+
+
 @post_only
 def language_set(request: HttpRequest) -> HttpResponse:
     """Django's set_language (cookie, safe redirect), and for a signed-in user
     the choice is also stored on their profile, which wins from then on."""
+    if len(request.META.get("HTTP_ACCEPT", "")) > MAX_ACCEPT_LENGTH:
+        # set_language reads it when there is no `next`, and Django's parser
+        # refuses a value this long with an error: answer as to a browser.
+        request.META["HTTP_ACCEPT"] = "text/html"
     response = i18n.set_language(request)
     language = request.POST.get("language", "")
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):

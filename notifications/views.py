@@ -24,7 +24,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from . import queue
 from .channels.inapp import (
@@ -195,7 +200,7 @@ def items_read(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def bell(request: HttpRequest) -> HttpResponse:
     """The bell with its count, for the page to refresh it in place."""
     context = bell_context(user=request.user)
@@ -235,7 +240,7 @@ def _database_answers() -> bool:
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe  # load balancers probe with GET or HEAD
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the task broker answer, 503 otherwise (JSON says which).
 

@@ -381,3 +381,37 @@ def test_a_form_upload_to_a_json_webhook_is_a_bad_request():
     )
     assert response.status_code == 400
     assert not TrackingEvent.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/explore/", "/accounts/login/", "/healthz"])
+def test_a_session_cookie_holding_a_nul_means_no_session_not_an_error(path):
+    """Django reads the escape \\000 in a quoted cookie as a NUL, which
+    PostgreSQL refuses in the session lookup: a cookie planted from another
+    subdomain would otherwise break every page for its victim."""
+    client = Client(raise_request_exception=False)
+    response = client.get(path, HTTP_COOKIE='sessionid="abcdefgh\\000ijklmnop"')
+    assert response.status_code in (200, 302)
+
+
+def test_a_nul_in_the_user_agent_of_a_failed_sign_in_is_an_ordinary_failure():
+    """The sign-in throttle stores the User-Agent."""
+    UserFactory(username="alice")
+    response = Client(raise_request_exception=False).post(
+        reverse("accounts:login"),
+        {"username": "alice", "password": "wrong"},
+        HTTP_USER_AGENT="a\x00b",
+    )
+    assert response.status_code == 200
+
+
+def test_the_language_switch_with_an_accept_header_too_long_to_parse_still_switches():
+    response = Client(raise_request_exception=False).post(
+        reverse("accounts:language_set"), {"language": "zh-hans"}, HTTP_ACCEPT="x" * 10_001
+    )
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "zh-hans"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/notifications/bell/"])
+def test_probes_may_ask_with_head(path):
+    assert Client().head(path).status_code == 200

@@ -109,3 +109,14 @@ def test_a_warning_of_django_s_is_logged_once_with_debug_on():
         timeout=60,
     )
     assert result.stderr.count("Not Found: /nowhere/") == 1, result.stderr
+
+
+def test_in_production_the_language_cookie_is_secure_http_only_and_same_site():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; print(s.LANGUAGE_COOKIE_SECURE,"
+        " s.LANGUAGE_COOKIE_HTTPONLY, s.LANGUAGE_COOKIE_SAMESITE)",
+        **PRODUCTION,
+    )
+    assert result.stdout.split()[-3:] == ["True", "True", "Lax"], result.stdout + result.stderr

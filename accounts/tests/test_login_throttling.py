@@ -22,8 +22,8 @@ def without_csrf_token(response) -> str:  # type: ignore[no-untyped-def]
     return re.sub(r'value="[A-Za-z0-9]{64}"', "", response.content.decode())
 
 
-def attempt(client: Client, username: str, password: str, *, ip: str = "203.0.113.7"):  # type: ignore[no-untyped-def]
-    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip)
+def attempt(client: Client, username: str, password: str, *, ip: str = "203.0.113.7", **extra):  # type: ignore[no-untyped-def]
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip, **extra)
 
 
 def test_the_eleventh_attempt_within_a_minute_is_refused_even_with_the_right_password():
@@ -123,3 +123,73 @@ def test_a_completed_password_reset_lifts_the_lockout_of_the_account():
 
     assert done.status_code == 302
     assert attempt(Client(), "alice", new).status_code == 302
+
+
+def test_signing_in_to_one_s_own_account_leaves_the_count_of_another_as_it_was():
+    """django-axes' own reset on success cleared every failure from the same
+    address: an attacker signing in to their own account between guesses
+    could guess another's password for ever."""
+    UserFactory(username="victim")
+    UserFactory(username="mallory")
+    for n in range(9):
+        assert attempt(Client(), "victim", f"guess-{n}").status_code == 200
+        assert attempt(Client(), "mallory", PASSWORD).status_code == 302
+    assert attempt(Client(), "victim", "guess-9").status_code == 429  # the tenth locks
+    assert attempt(Client(), "victim", PASSWORD).status_code == 429
+
+
+def test_a_dotless_i_is_not_another_account_to_count():
+    """PostgreSQL's case-insensitive match takes "al\u0131ce" for "alice"."""
+    UserFactory(username="alice")
+    for n in range(10):
+        attempt(Client(), "alice", "wrong", ip=f"198.51.100.{n}")
+    response = attempt(Client(), "al\u0131ce", PASSWORD, ip="192.0.2.6")
+    assert response.status_code in (200, 429)
+    assert "_auth_user_id" not in Client().session
+
+
+def test_behind_a_proxy_the_address_it_appended_is_the_client_s(settings):
+    """What the client wrote into X-Forwarded-For is not believed, and honest
+    clients, whose header holds only what the proxy appended, are told apart."""
+    settings.PROXY_COUNT = 1
+    UserFactory(username="carol")
+    real = "203.0.113.50"
+    for n in range(50):
+        attempt(
+            Client(),
+            f"victim{n}",
+            "wrong",
+            ip="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"10.9.{n}.1, {real}",
+        )
+    forged = attempt(
+        Client(), "carol", PASSWORD, ip="127.0.0.1", HTTP_X_FORWARDED_FOR=f"10.9.99.1, {real}"
+    )
+    assert forged.status_code == 429
+    honest = attempt(
+        Client(), "carol", PASSWORD, ip="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.77"
+    )
+    assert honest.status_code == 302
+
+
+def test_sign_up_is_held_to_a_person_s_pace(settings):
+    """Sign-up must say an address is taken; trying addresses by the
+    thousand to learn which are is throttled per client."""
+    from django.core.cache import cache
+
+    cache.clear()
+    UserFactory(username="alice", email="secret.alice@example.com")
+    form = {
+        "username": "newcomer",
+        "email": "secret.alice@example.com",
+        "password1": "a-Long-unusual-pass-42",
+        "password2": "a-Long-unusual-pass-42",
+    }
+    for _ in range(20):
+        assert (
+            Client().post("/accounts/signup/", form, REMOTE_ADDR="198.51.100.1").status_code == 200
+        )
+    refused = Client().post("/accounts/signup/", form, REMOTE_ADDR="198.51.100.1")
+    assert refused.status_code == 429
+    assert "already exists" not in refused.content.decode()
+    assert Client().post("/accounts/signup/", form, REMOTE_ADDR="198.51.100.2").status_code == 200

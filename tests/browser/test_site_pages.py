@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, BrowserContext
 
 from accounts.models import User
 from accounts.services import follow_create, user_create
+from microblog.models import Post
 from microblog.services import post_create
 from notifications.tokens import make_unsubscribe_token
 from tests.support.browser import ConsoleErrors, look_at
@@ -156,6 +157,8 @@ def test_every_site_page_looks_designed_and_is_accessible(
     signed_in = signed_in_context(browser, reader, base)
     for name, path, status in SIGNED_IN_PAGES:
         visit(signed_in, name, path, status=status)
+    # A post's own page, where a mention leads.
+    visit(signed_in, "post", f"/p/{Post.objects.filter(author__username='alice').latest('id').pk}/")
     settings.DEBUG = True  # the dev inbox exists only then
     visit(signed_in, "devinbox", "/dev/inbox/")
     key = next(iter(mailbox.Maildir(settings.DEV_INBOX_MAILDIR).keys()))

@@ -61,7 +61,9 @@ class PreferencesForm(forms.Form):
         data = super().clean()
         start, end = data.get("quiet_start"), data.get("quiet_end")
         if (start is None) != (end is None):
-            raise forms.ValidationError(_("Give both a start and an end for quiet hours."))
+            # Said at the box left empty, where the person looks.
+            missing = "quiet_end" if end is None else "quiet_start"
+            self.add_error(missing, _("Give both a start and an end for quiet hours."))
         for category in self.categories:
             in_app = category.key + IN_APP_SUFFIX
             if data.get(category.key) == Preference.Mode.UNSEEN and data.get(in_app) == "off":

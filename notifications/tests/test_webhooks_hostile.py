@@ -425,3 +425,35 @@ def test_a_number_too_big_for_a_date_is_never_a_server_error(esp, huge):
         response = post_arguments(esp, request_for(esp, changed))
 
         assert response.status_code in (200, 400), (path, response.status_code)
+
+
+def test_a_batch_bigger_than_django_s_upload_limit_is_read_whole():
+    """Mandrill posts up to 1,000 events in one form field: 3 MB of them is
+    over Django's 2.5 MB default, and refusing it would lose every event."""
+    good = payload("mandrill", "hard_bounce")
+    events = []
+    for n in range(1000):
+        event = copy.deepcopy(events_of("mandrill", good)[0])
+        event["_id"] = f"event-{n}"
+        event["msg"]["email"] = f"gone{n}@example.com"
+        event["msg"]["metadata"] = {"padding": "x" * 3000}
+        events.append(event)
+
+    arguments = request_for("mandrill", events)
+    assert len(arguments["data"]) > 3 * 1024 * 1024
+    response = post_arguments("mandrill", arguments)
+
+    assert response.status_code == 200, response.content[:300]
+    assert Suppression.objects.count() == 1000
+
+
+def test_a_body_over_the_webhooks_own_limit_is_refused_before_it_is_read():
+    response = Client().post(
+        webhook_path("mandrill"),
+        b"x",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=str(30 * 1024 * 1024),
+        **AUTH,
+    )
+    assert response.status_code == 413
+    assert nothing_recorded()

@@ -88,6 +88,8 @@ class TrackingWebhookMixin:
         try:
             if self.not_configured is not None and request.method == "POST":
                 raise self._refuse_unconfigured(self.not_configured)
+            if request.method == "POST":
+                _read_body(request)
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         except _Refused as refused:
             return HttpResponse(
@@ -190,6 +192,26 @@ class SnsVerifiedMixin(TrackingWebhookMixin):
             raise _Refused(
                 503, f"The subscription cannot be confirmed now ({_describe(error)})."
             ) from None
+
+
+# ESPs post events in batches (Mandrill up to 1,000 in one form field), and a
+# batch refused for its size is sent again at the same size, then dropped:
+# webhooks read up to this much, over Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+# (2.5 MB by default) for every other request.
+WEBHOOK_BODY_LIMIT = 20 * 1024 * 1024
+
+
+def _read_body(request: HttpRequest) -> None:
+    """Read a webhook's body under WEBHOOK_BODY_LIMIT; Django then parses it
+    from memory, without its own, smaller limit. 413 above."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > WEBHOOK_BODY_LIMIT:
+        raise _Refused(413, "The body is larger than a webhook of this site accepts.")
+    if not hasattr(request, "_body"):
+        request._body = request.read(WEBHOOK_BODY_LIMIT)  # what HttpRequest.body caches
 
 
 @cache

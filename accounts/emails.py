@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from notifications.conf import uri_of
 from notifications.recipients import recipient_timezone
 
 # Keep the @media (prefers-color-scheme: dark) rules, which cannot be inlined.
@@ -33,6 +34,12 @@ class EmailTemplates:
     subject: str
     text: str
     html: str | None = None
+
+
+def site_url() -> str:
+    """SITE_URL as emails link to it: a host in Unicode in its ASCII form
+    (IDNA), as the notification emails write it."""
+    return settings.SITE_URL if settings.SITE_URL.isascii() else uri_of(settings.SITE_URL)
 
 
 def email_language(language: str | None) -> str:
@@ -51,7 +58,7 @@ def render_email(
     """The email for one recipient, rendered in `language` (theirs)."""
     language = email_language(language)
     with translation.override(language):
-        full = {"site_url": settings.SITE_URL, "language_code": language, **context}
+        full = {"site_url": site_url(), "language_code": language, **context}
         subject = " ".join(render_to_string(templates.subject, full).split())
         body = render_to_string(templates.text, full).strip() + "\n"
         html = _inliner.inline(render_to_string(templates.html, full)) if templates.html else None
@@ -81,7 +88,7 @@ def password_changed_notice_send(*, user: Any, when: Any) -> None:
                 "user": user,
                 "when": when,
                 "time_zone": zone.key,
-                "reset_url": f"{settings.SITE_URL}{path}",
+                "reset_url": f"{site_url()}{path}",
             },
             language=getattr(user, "language", None),
             from_email=None,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from notifications.conf import conf
 from notifications.suppression import same_address
 
-from .emails import EmailTemplates, render_email
+from .emails import EmailTemplates, render_email, site_url
 from .models import User, available_time_zones, default_time_zone
 
 logger = logging.getLogger(__name__)
@@ -161,10 +161,10 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             context={
                 **context,
                 # Django fills these from the request's Host: the site's own instead.
-                "domain": urlsplit(settings.SITE_URL).netloc,
-                "protocol": urlsplit(settings.SITE_URL).scheme,
+                "domain": urlsplit(site_url()).netloc,
+                "protocol": urlsplit(site_url()).scheme,
                 "site_name": conf.SITE_NAME,
-                "reset_url": f"{settings.SITE_URL}{path}",
+                "reset_url": f"{site_url()}{path}",
             },
             language=user.language,
             from_email=from_email,

@@ -45,8 +45,14 @@ def client_address(request: HttpRequest) -> str | None:
     entries = [entry.strip() for entry in header.split(",") if entry.strip()]
     if len(entries) < proxies:
         return remote  # it did not come through all of them
+    entry = entries[-proxies]
+    # Some proxies write the client's port too: "203.0.113.5:4711", "[2001:db8::1]:4711".
+    if entry.startswith("["):
+        entry = entry[1:].partition("]")[0]
+    elif entry.count(":") == 1:
+        entry = entry.partition(":")[0]
     try:
-        return str(ipaddress.ip_address(entries[-proxies]))
+        return str(ipaddress.ip_address(entry))
     except ValueError:
         return remote
 

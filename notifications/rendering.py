@@ -71,7 +71,9 @@ def unsubscribe_link(*, user_id: object, category: str) -> str | None:
         return None
 
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 and C1 controls, and the marks that reorder text (a name could make the
+# rest of a subject read backwards).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def render_subject(kind: NotificationType, context: dict[str, Any]) -> str:

@@ -111,3 +111,12 @@ def test_a_password_set_with_a_reset_link_is_told_by_email_too(outbox_mailers, a
 
     [row] = Notification.objects.filter(to_address="alice@example.com")
     assert row.subject == "Your Microblog password was changed"
+
+
+def test_account_mail_links_to_a_host_in_unicode_in_its_ascii_form(outbox_mailers, alice, settings):
+    settings.SITE_URL = "https://bücher.example"
+    Client().post(reverse("accounts:password_reset"), {"email": "alice@example.com"})
+
+    row = Notification.objects.get(to_address="alice@example.com")
+    assert "https://xn--bcher-kva.example/accounts/password/reset/" in row.body_text
+    assert "bücher" not in row.body_text

@@ -100,3 +100,29 @@ def test_cleaning_up_expired_sign_in_attempts_works_from_the_admin(superuser_cli
 
     assert response.status_code == 302
     assert not AccessAttempt.objects.filter(pk=old.pk).exists()
+
+
+def test_staff_see_whether_signing_in_is_paused_for_an_account_or_an_address(superuser_client):
+    from django.test import Client as Browser
+
+    for n in range(10):
+        Browser().post(
+            reverse("accounts:login"),
+            {"username": "carol", "password": "wrong"},
+            REMOTE_ADDR=f"198.51.100.{n}",
+        )
+    for n in range(50):
+        Browser().post(
+            reverse("accounts:login"),
+            {"username": f"guess{n}", "password": "wrong"},
+            REMOTE_ADDR="203.0.113.9",
+        )
+    url = reverse("admin:axes_accessattempt_changelist")
+
+    page = superuser_client.get(url).content.decode()
+    paused = superuser_client.get(url, {"paused": "yes"}).content.decode()
+    running = superuser_client.get(url, {"paused": "no"}).content.decode()
+
+    assert "Paused for this account" in page and "Paused from this address" in page
+    assert "198.51.100.3" in paused and "203.0.113.9" in paused
+    assert "198.51.100.3" not in running

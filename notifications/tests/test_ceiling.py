@@ -253,3 +253,18 @@ def test_no_limit_no_question_about_the_excess(settings, alice, client):
     client.force_login(alice)
     page = client.get(reverse("notifications:preferences")).content.decode()
     assert "digest_for_the_excess" not in page
+
+
+def test_the_digest_s_unsubscribe_page_offers_to_stop_the_digest_of_the_excess(limit, alice, bob):
+    """Someone who gets a digest only for what the limit held is not "already
+    unsubscribed" from it: the page offers the button."""
+    from notifications.tokens import unsubscribe_url
+
+    for n in range(5):
+        note(bob, alice, n)
+    url = unsubscribe_url(user_id=alice.pk, category="digest").removeprefix("http://testserver")
+
+    page = Client().get(url).content.decode()
+
+    assert "already unsubscribed" not in page
+    assert 'type="submit"' in page

@@ -492,7 +492,7 @@ def test_control_characters_in_a_name_do_not_reach_the_subject(
     outbox_mailers, smtp_sink, alice, deliver
 ):
     """A name set outside the site's forms may hold an escape sequence."""
-    mallory = UserFactory(username="mal\x1b[2Jlory\x00", email="m@example.com")
+    mallory = UserFactory(username="mal\x1b[2Jlory\x00\u202e", email="m@example.com")
     Wave.objects.create(actor=mallory, target=alice)
 
     deliver()

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from email.utils import parseaddr
 from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
@@ -237,7 +238,7 @@ def tracking_event_record(*, event: AnymailTrackingEvent, esp_name: str) -> Trac
         # An event that names only the message (Postmark has sent
         # unsubscribes without an address) is about the row's one recipient.
         if not recipient and notification is not None and "," not in notification.to_address:
-            recipient = notification.to_address
+            recipient = parseaddr(notification.to_address)[1]  # "Ops <ops@…>" given to send_mail
         if reason and recipient:
             suppression_add(
                 address=recipient,

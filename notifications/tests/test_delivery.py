@@ -491,8 +491,10 @@ def test_a_site_whose_host_is_internationalised_links_to_it_in_ascii(
 def test_control_characters_in_a_name_do_not_reach_the_subject(
     outbox_mailers, smtp_sink, alice, deliver
 ):
-    """A name set outside the site's forms may hold an escape sequence."""
-    mallory = UserFactory(username="mal\x1b[2Jlory\x00\u202e", email="m@example.com")
+    """A name set outside the site's forms may hold an escape sequence, or a
+    mark that reads the rest backwards (a NUL too, where the database takes
+    one: PostgreSQL does not)."""
+    mallory = UserFactory(username="mal\x1b[2Jlory\u202e", email="m@example.com")
     Wave.objects.create(actor=mallory, target=alice)
 
     deliver()

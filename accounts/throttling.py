@@ -35,8 +35,23 @@ def client_address(request: HttpRequest) -> str | None:
     Without a proxy (PROXY_COUNT 0), the connection's. Behind PROXY_COUNT
     proxies that each append the address they were reached from to
     X-Forwarded-For, the entry the farthest of them appended: entries left of
-    it are whatever the client wrote, and are never believed.
+    it are whatever the client wrote, and are never believed. An IPv6 address
+    counts as its /64 network: one home or host is given a whole /64, and
+    would otherwise be a new client at every address in it.
     """
+    address = _client_address(request)
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is not None:  # a dual-stack socket's IPv4 client
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+    return str(ip)
+
+
+def _client_address(request: HttpRequest) -> str | None:
     remote = request.META.get("REMOTE_ADDR") or None
     proxies = settings.PROXY_COUNT
     if not proxies:

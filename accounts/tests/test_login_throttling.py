@@ -184,8 +184,8 @@ def test_behind_a_proxy_the_address_it_appended_is_the_client_s(settings):
     [
         ("203.0.113.50", "198.51.100.77"),
         ("203.0.113.50:4711", "198.51.100.77:5555"),
-        ("[2001:db8::50]:4711", "[2001:db8::77]:5555"),
-        ("2001:db8::50", "2001:db8::77"),
+        ("[2001:db8:1::50]:4711", "[2001:db8:2::77]:5555"),
+        ("2001:db8:1::50", "2001:db8:2::77"),
     ],
 )
 def test_behind_a_proxy_that_writes_ports_clients_are_still_told_apart(settings, appended, another):
@@ -228,3 +228,16 @@ def test_sign_up_is_held_to_a_person_s_pace(settings):
     assert refused.status_code == 429
     assert "already exists" not in refused.content.decode()
     assert Client().post("/accounts/signup/", form, REMOTE_ADDR="198.51.100.2").status_code == 200
+
+
+def test_an_ipv6_client_is_its_64_network_and_an_ipv4_client_on_a_dual_stack_socket_its_ipv4():
+    """A home or host is given a whole /64: rotating through it makes no new client."""
+    UserFactory(username="carol")
+    for n in range(50):
+        attempt(Client(), f"v{n}", "wrong", ip=f"2001:db8:0:1::{n + 1:x}")
+    assert attempt(Client(), "carol", PASSWORD, ip="2001:db8:0:1::ffff").status_code == 429
+    assert attempt(Client(), "carol", PASSWORD, ip="2001:db8:0:2::1").status_code == 302
+
+    for n in range(50):
+        attempt(Client(), f"w{n}", "wrong", ip="::ffff:198.51.100.9")
+    assert attempt(Client(), "carol", PASSWORD, ip="::ffff:198.51.100.10").status_code == 302

@@ -11,6 +11,7 @@ because mail clients drop <style> blocks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import css_inline
@@ -39,7 +40,7 @@ class EmailTemplates:
 def site_url() -> str:
     """SITE_URL as emails link to it: a host in Unicode in its ASCII form
     (IDNA), as the notification emails write it."""
-    return settings.SITE_URL if settings.SITE_URL.isascii() else uri_of(settings.SITE_URL)
+    return uri_of(settings.SITE_URL)
 
 
 def email_language(language: str | None) -> str:
@@ -75,7 +76,7 @@ PASSWORD_CHANGED = EmailTemplates(
 )
 
 
-def password_changed_notice_send(*, user: Any, when: Any) -> None:
+def password_changed_notice_send(*, user: Any, when: datetime) -> None:
     """Tell `user` their password was changed (by them, on the settings page or
     with a reset link, or by someone who has it): the way back is a reset.
     Account mail: no preference stops it."""

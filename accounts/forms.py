@@ -148,6 +148,8 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         html_email_template_name: str | None = None,
     ) -> None:
         user = context["user"]
+        base = site_url()
+        site = urlsplit(base)
         path = reverse(
             "accounts:password_reset_confirm",
             kwargs={"uidb64": context["uid"], "token": context["token"]},
@@ -161,10 +163,10 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             context={
                 **context,
                 # Django fills these from the request's Host: the site's own instead.
-                "domain": urlsplit(site_url()).netloc,
-                "protocol": urlsplit(site_url()).scheme,
+                "domain": site.netloc,
+                "protocol": site.scheme,
                 "site_name": conf.SITE_NAME,
-                "reset_url": f"{site_url()}{path}",
+                "reset_url": f"{base}{path}",
             },
             language=user.language,
             from_email=from_email,

@@ -134,7 +134,7 @@ class NotificationSettings:
             site = site.rstrip("/")
             if name == "SITE_NAME":
                 return str(value or urlsplit(site).hostname or "")
-            return site if site.isascii() else uri_of(site)
+            return uri_of(site)
         if name == "FROM_EMAIL":
             return value or settings.DEFAULT_FROM_EMAIL
         return value
@@ -158,7 +158,9 @@ def uri_of(url: str) -> str:
     """`url` as links and headers carry it: the host in its ASCII form (IDNA),
     the rest percent-encoded. A List-Unsubscribe header holds an URI (RFC
     2369), and a host written in Unicode would reach it as an encoded word no
-    mail client reads."""
+    mail client reads. An ASCII `url` is returned as it is."""
+    if url.isascii():
+        return url
     parts = urlsplit(url)
     try:
         host = punycode(parts.hostname or "")

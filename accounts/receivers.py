@@ -1,13 +1,12 @@
 """Signal receivers of accounts: they only hand off to services."""
 
-from axes.utils import reset as axes_reset
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import Follow
 from .notifications import new_follower_notify, new_follower_withdraw
-from .throttling import login_username
+from .throttling import account_failures_clear
 
 
 @receiver(post_save, sender=Follow, dispatch_uid="accounts.follow_created_notify")
@@ -25,4 +24,4 @@ def follow_deleted(sender, instance: Follow, **kwargs):  # type: ignore[no-untyp
 def signed_in(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
     """A success clears the failed sign-ins of this account, not of others
     tried from the same address."""
-    axes_reset(username=login_username(request, {"username": user.get_username()}))
+    account_failures_clear(request=request, user=user)

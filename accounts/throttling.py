@@ -5,9 +5,11 @@ reset requests (counted here, per address and per client, in the cache)."""
 import hashlib
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Sum
@@ -27,6 +29,13 @@ def login_username(request: HttpRequest, credentials: dict | None) -> str:
     """
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     return str(username).strip().upper().lower()[:150]
+
+
+def account_failures_clear(*, request: HttpRequest, user: Any) -> None:
+    """Forget the failed sign-ins of `user`'s account (not those of other
+    accounts tried from the same address): after a sign-in or a completed
+    password reset."""
+    axes_reset(username=login_username(request, {"username": user.get_username()}))
 
 
 def client_address(request: HttpRequest) -> str | None:

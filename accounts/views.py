@@ -4,7 +4,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -25,7 +24,7 @@ from . import avatars, selectors, services
 from .emails import password_changed_notice_send
 from .exceptions import AccountsError, SelfFollowError
 from .forms import PasswordResetForm, ProfileForm, SignupForm
-from .throttling import login_username, password_reset_allowed, signup_allowed
+from .throttling import account_failures_clear, password_reset_allowed, signup_allowed
 
 
 def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -191,7 +190,7 @@ class LockLiftingPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        axes_reset(username=login_username(self.request, {"username": form.user.get_username()}))
+        account_failures_clear(request=self.request, user=form.user)
         password_changed_notice_send(user=form.user, when=timezone.now())
         return response
 

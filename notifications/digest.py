@@ -165,11 +165,11 @@ def digest_create(*, user: Any, day: date) -> Notification | None:
             Notification.objects.select_for_update()
             .filter(recipient=user, status=Status.HELD)
             .order_by("created_at", "id")
-            .values_list("id", "category")
+            .values_list("id", "category", "status_reason")
         )
         turned_off = {
             category
-            for category in {category for _, category in rows}
+            for category in {category for _, category, _ in rows}
             if category and preference_mode(user_id=user.pk, category=category) == Mode.OFF
         }
         for category in turned_off:
@@ -178,17 +178,17 @@ def digest_create(*, user: Any, day: date) -> Notification | None:
                 category=category,
                 reason=transitions.reason_category_off(category),
             )
-        if not digest_for_the_excess(user_id=user.pk):
-            over_limit = transitions.cancel_held(
+        excess_wanted = digest_for_the_excess(user_id=user.pk)
+        if not excess_wanted:
+            transitions.cancel_held(
                 recipient_id=user.pk, reason=transitions.REASON_DIGEST_OFF, over_limit_only=True
             )
-            if over_limit:
-                rows = list(
-                    Notification.objects.filter(pk__in=[pk for pk, _ in rows], status=Status.HELD)
-                    .order_by("created_at", "id")
-                    .values_list("id", "category")
-                )
-        held = [pk for pk, category in rows if category not in turned_off]
+        held = [
+            pk
+            for pk, category, reason in rows
+            if category not in turned_off
+            and (excess_wanted or not reason.startswith(transitions.HELD_BY_LIMIT))
+        ]
         if not held:
             return None
         digest = build_row(

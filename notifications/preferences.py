@@ -131,7 +131,7 @@ def digest_for_the_excess_set(*, user: AbstractBaseUser, wanted: bool) -> None:
     mine = Preference.objects.filter(user=user, category=DIGEST_CATEGORY, channel=Channel.EMAIL)
     if wanted:
         mine.delete()
-    elif not mine.filter(mode=Mode.OFF).exists():
+    else:
         Preference.objects.update_or_create(
             user=user, category=DIGEST_CATEGORY, channel=Channel.EMAIL, defaults={"mode": Mode.OFF}
         )
@@ -182,13 +182,14 @@ def preference_mode(*, user_id: int, category: str, channel: str = Channel.EMAIL
     """The mode `user_id` chose for `category` on `channel` (the default if none).
 
     For the digest's own category: "digest" while some category is delivered
-    by digest, otherwise "off".
+    by digest, or emails over the hourly limit wait for it; otherwise "off".
     """
     if category == DIGEST_CATEGORY:
         by_digest = Preference.objects.filter(
             user_id=user_id, channel=Channel.EMAIL, mode=Mode.DIGEST
         ).exists()
-        return Mode.DIGEST.value if by_digest else Mode.OFF.value
+        excess = bool(conf.HOURLY_LIMIT) and digest_for_the_excess(user_id=user_id)
+        return Mode.DIGEST.value if by_digest or excess else Mode.OFF.value
     mode = (
         Preference.objects.filter(user_id=user_id, category=category, channel=channel)
         .values_list("mode", flat=True)

@@ -45,7 +45,6 @@ from .forms import IN_APP_SUFFIX, PreferencesForm
 from .metrics import Access, metrics_access, metrics_exposition
 from .models import Preference
 from .preferences import (
-    DIGEST_CATEGORY,
     UnknownCategory,
     configurable_categories,
     configurable_category,
@@ -115,9 +114,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         template, context = "notifications/pages/unsubscribe_done.html", {"category": category}
     else:
         already_off = preference_mode(user_id=user.pk, category=category.key) == Mode.OFF
-        if category.key == DIGEST_CATEGORY and conf.HOURLY_LIMIT:
-            # The digest also gathers what the hourly limit held, until turned off.
-            already_off = already_off and not digest_for_the_excess(user_id=user.pk)
         template = "notifications/pages/unsubscribe_confirm.html"
         context = {"category": category, "already_off": already_off}
     response = render_page(request, template, context)

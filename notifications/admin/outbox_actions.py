@@ -26,30 +26,41 @@ class OutboxActions:
     @admin.action(description=_("Retry now"), permissions=("change",), location=BOTH)
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         done = [notification_retry_now(notification=row) for row in queryset]
-        count = sum(done)
         said = ngettext(
-            "%(count)d email queued for retry.", "%(count)d emails queued for retry.", count
+            "%(count)d email queued for retry.", "%(count)d emails queued for retry.", sum(done)
         )
-        self._report(request, said % {"count": count} + _rechecked(), done)
+        self._report(request, done, said, rechecked=True)
 
     @admin.action(description=_("Cancel"), permissions=("change",), location=BOTH)
     def cancel(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         reason = reason_cancelled_by(request.user)
         done = [notification_cancel(notification=row, reason=reason) for row in queryset]
-        count = sum(done)
-        said = ngettext("%(count)d email cancelled.", "%(count)d emails cancelled.", count)
-        self._report(request, said % {"count": count}, done)
+        said = ngettext("%(count)d email cancelled.", "%(count)d emails cancelled.", sum(done))
+        self._report(request, done, said)
 
     @admin.action(description=_("Resend as new"), permissions=("change",), location=BOTH)
     def resend_as_new(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         done = [notification_resend(notification=row) is not None for row in queryset]
-        count = sum(done)
-        said = ngettext("%(count)d new email queued.", "%(count)d new emails queued.", count)
-        self._report(request, said % {"count": count} + _rechecked(), done)
+        said = ngettext("%(count)d new email queued.", "%(count)d new emails queued.", sum(done))
+        self._report(request, done, said, rechecked=True)
 
-    def _report(self, request: HttpRequest, said: str, done: list[bool]) -> None:
-        """How many rows an action changed, and how many their status left as they were."""
-        self.message_user(request, said, messages.SUCCESS if any(done) else messages.WARNING)
+    def _report(
+        self, request: HttpRequest, done: list[bool], said: str, *, rechecked: bool = False
+    ) -> None:
+        """How many rows an action changed (`said`, with %(count)d), and how
+        many their status left as they were.
+
+        A retried or resent row is stopped again, at once, for the reason it
+        stopped before (a category turned off, a suppressed address): staff
+        must not read "queued" as "will be sent".
+        """
+        message = said % {"count": sum(done)}
+        if rechecked:
+            message += " " + gettext(
+                "Each is checked against its recipient's preferences and the suppression "
+                "list again before it is sent, and may be cancelled or held for that."
+            )
+        self.message_user(request, message, messages.SUCCESS if any(done) else messages.WARNING)
         if not all(done):
             left = done.count(False)
             skipped = ngettext(
@@ -58,14 +69,3 @@ class OutboxActions:
                 left,
             )
             self.message_user(request, skipped % {"count": left}, messages.WARNING)
-
-
-
-def _rechecked() -> str:
-    # A retried or resent row is stopped again, at once, for the reason it
-    # stopped before (a category turned off, a suppressed address): staff
-    # should not read "queued" as "will be sent".
-    return " " + gettext(
-        "Each is checked against its recipient's preferences and the suppression list "
-        "again before it is sent, and may be cancelled or held for that."
-    )

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from email.utils import parseaddr
+from email.utils import getaddresses
 from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
@@ -236,9 +236,12 @@ def tracking_event_record(*, event: AnymailTrackingEvent, esp_name: str) -> Trac
                 status = EventType.DEFERRED  # a soft bounce: the ESP keeps trying
             _advance_delivery_status(notification=notification, event_type=status)
         # An event that names only the message (Postmark has sent
-        # unsubscribes without an address) is about the row's one recipient.
-        if not recipient and notification is not None and "," not in notification.to_address:
-            recipient = parseaddr(notification.to_address)[1]  # "Ops <ops@…>" given to send_mail
+        # unsubscribes without an address) is about the row's one recipient,
+        # written as send_mail was given it ("Ops <ops@…>").
+        if not recipient and notification is not None:
+            addresses = getaddresses([notification.to_address])
+            if len(addresses) == 1:
+                recipient = addresses[0][1]
         if reason and recipient:
             suppression_add(
                 address=recipient,
